@@ -1,0 +1,1 @@
+"""联户助手 (Lianhu): policy answers, household ledger and weekly digests."""

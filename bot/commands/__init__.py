@@ -1,0 +1,1 @@
+"""CLI command groups, one module per feature; see bot/cli.py."""

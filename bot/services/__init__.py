@@ -1,0 +1,1 @@
+"""Domain services: no aiogram imports here."""
