@@ -1,0 +1,1 @@
+"""Retrieval: tokenizing, keyword (BM25) and dense ranking, fusion, query understanding."""

@@ -1,0 +1,12 @@
+"""Every Chinese sentence the answer service writes."""
+
+EMPTY_QUESTION = "请用文字把问题说一说，比如：“王大爷儿子不管他，能吃低保不？”"
+NO_BASIS = "在已收录的政策文件里没有找到可靠的依据，不敢乱说。"
+ASK_OFFICE = "建议问问{office}。"
+ASK_OFFICE_TO_CONFIRM = "以上是条文原意，具体办理请问{office}。"
+DEFAULT_OFFICE = "乡镇便民服务中心或村委会"
+EXTRACTIVE = "按《{doc}》{article}的规定：{sentence}"
+ARTICLE_NOT_LOADED = "（条文原文未导入本机，请以正式文件为准）"
+CITATIONS_HEADER = "依据："
+CITATION_LINE = "{n}.《{doc}》{article}：{text}"
+NEXT_STEPS_HEADER = "怎么办："

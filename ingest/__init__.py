@@ -1,0 +1,1 @@
+"""Documents → normalized text → article units → keyword index (+ optional vectors)."""
