@@ -91,7 +91,12 @@ def _article_units(label: str, chapter: str, paras: list[str]) -> list[Unit]:
     if buf:
         pieces.append("\n".join(buf))
     return [
-        Unit(article=label, chapter=chapter, text=piece if i == 0 else f"{label}（续）{piece}", part=i + 1)
+        Unit(
+            article=label,
+            chapter=chapter,
+            text=piece if i == 0 else f"{label}（续）{piece}",
+            part=i + 1,
+        )
         for i, piece in enumerate(pieces)
     ]
 

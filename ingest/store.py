@@ -107,7 +107,9 @@ class IndexStore:
 
     def count(self, kind: str | None = None) -> int:
         if kind:
-            return self.db.execute("SELECT count(*) FROM documents WHERE kind=?", (kind,)).fetchone()[0]
+            return self.db.execute(
+                "SELECT count(*) FROM documents WHERE kind=?", (kind,)
+            ).fetchone()[0]
         return self.db.execute("SELECT count(*) FROM documents").fetchone()[0]
 
     def replace_document(

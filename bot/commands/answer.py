@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="文件或文件夹：Markdown、文本、docx、pdf、html")] = None,
+    paths: Annotated[
+        list[Path], typer.Argument(help="文件或文件夹：Markdown、文本、docx、pdf、html")
+    ] = None,
     data_dir: DataDirOption = None,
     prune: Annotated[bool, typer.Option("--prune", help="删除索引里文件已不存在的文档")] = False,
 ) -> None:
@@ -35,7 +37,9 @@ def ingest_command(
             with Progress(transient=True) as bar:
                 task = bar.add_task("导入中", total=None)
                 report = ingest(
-                    settings, paths or [], prune=prune,
+                    settings,
+                    paths or [],
+                    prune=prune,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
         else:
@@ -78,7 +82,9 @@ def eval_command(
 
     settings = settings_for(data_dir)
     ensure_index(settings)
-    summary, results = evaluate(Answerer.from_settings(settings, use_llm=False), load_questions(file))
+    summary, results = evaluate(
+        Answerer.from_settings(settings, use_llm=False), load_questions(file)
+    )
     if details:
         with details.open("w", encoding="utf-8") as out:
             for r in results:

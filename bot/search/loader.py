@@ -34,5 +34,7 @@ def load_retriever(settings: Settings) -> Retriever:
     keyword = KeywordIndex.load(settings.index_dir)
     from bot.search.dense import load_dense
 
-    dense = load_dense(settings)
-    return Retriever(store, keyword, TermDictionary.load(terms_file), dense=dense)
+    dense = load_dense(settings, store, keyword)
+    return Retriever(
+        store, keyword, TermDictionary.load(terms_file), dense=dense, rrf_k=settings.retrieval.rrf_k
+    )

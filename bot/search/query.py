@@ -113,12 +113,18 @@ def homophone_corrections(
                 if any(a < j and i < b and not (i <= a and b <= j) for a, b in protected):
                     continue
                 word = pinyin_words.get(pinyin_key(window))
-                if word and word != window and sum(a != b for a, b in zip(word, window, strict=True)) == 1:
+                if (
+                    word
+                    and word != window
+                    and sum(a != b for a, b in zip(word, window, strict=True)) == 1
+                ):
                     found.append((window, word))
     return found
 
 
-def analyze(question: str, terms: TermDictionary, vocab: dict, pinyin_words: dict[str, str]) -> Query:
+def analyze(
+    question: str, terms: TermDictionary, vocab: dict, pinyin_words: dict[str, str]
+) -> Query:
     norm = normalize(question)
     query = Query(text=question, norm=norm)
     for tok in tokens(norm, normalized=True):

@@ -29,6 +29,7 @@ OTHER_REGION_FACTOR = 0.75
 BIGRAM_WEIGHT = 0.6
 DOC_WEIGHT = 0.35
 CANDIDATES = 200
+DENSE_CANDIDATES = 50
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,16 @@ def _scaled(scores: np.ndarray) -> np.ndarray:
 
 
 class Retriever:
-    def __init__(self, store: IndexStore, keyword: KeywordIndex, terms: TermDictionary, dense=None):
+    def __init__(
+        self,
+        store: IndexStore,
+        keyword: KeywordIndex,
+        terms: TermDictionary,
+        dense=None,
+        rrf_k: int = 60,
+    ):
         self.store = store
+        self.rrf_k = rrf_k
         self.keyword = keyword
         self.terms = terms
         self.dense = dense
@@ -71,7 +80,9 @@ class Retriever:
         ]
 
     def analyze(self, question: str) -> Query:
-        return analyze(question, self.terms, self.keyword.art_words.vocab, self.keyword.pinyin_words)
+        return analyze(
+            question, self.terms, self.keyword.art_words.vocab, self.keyword.pinyin_words
+        )
 
     def search(self, question: str, k: int = 10, region: str | None = None) -> Ranking:
         query = self.analyze(question)
@@ -79,6 +90,8 @@ class Retriever:
         kw = self.keyword
         if kw.art_words.n_units:
             rows, fused = self._rank_articles(query, region)
+            if self.dense is not None:
+                rows, fused = self._fuse_dense(question, rows, fused)
             ranking.articles = self._distinct(rows, fused, k)
         ranking.cards = self._rank_cards(query)
         ranking.features = self._features(query, ranking)
@@ -88,13 +101,32 @@ class Retriever:
         kw = self.keyword
         words = kw.art_words.scores(query.words)
         bigrams = kw.art_bigrams.scores(query.bigrams)
+        self._last_raw = (float(words.max()), float(bigrams.max()))
         docs = _scaled(kw.doc_words.scores(query.words))
-        fused = _scaled(words) + BIGRAM_WEIGHT * _scaled(bigrams) + DOC_WEIGHT * docs[kw.art_doc_rows]
+        fused = (
+            _scaled(words) + BIGRAM_WEIGHT * _scaled(bigrams) + DOC_WEIGHT * docs[kw.art_doc_rows]
+        )
         fused *= self._region_factors(query.norm + (region or ""))[kw.art_doc_rows]
         n = min(CANDIDATES, fused.size)
         rows = np.argpartition(-fused, n - 1)[:n]
         rows = rows[np.argsort(-fused[rows], kind="stable")]
         return rows, fused
+
+    def _fuse_dense(self, question: str, rows: np.ndarray, fused: np.ndarray):
+        """Reciprocal-rank fusion of the keyword ranking with the dense one."""
+        dense = self.dense.search(question, n=DENSE_CANDIDATES)
+        if not dense:
+            return rows, fused
+        rrf: dict[int, float] = {}
+        for rank, row in enumerate(rows):
+            rrf[int(row)] = rrf.get(int(row), 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        for rank, (row, _) in enumerate(dense):
+            rrf[row] = rrf.get(row, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        order = sorted(rrf, key=rrf.get, reverse=True)
+        scores = np.zeros_like(fused)
+        for row in order:
+            scores[row] = rrf[row]
+        return np.asarray(order, dtype=np.int64), scores
 
     def _region_factors(self, context: str) -> np.ndarray:
         """Per document: OTHER_REGION_FACTOR for a regulation of a place the context does not
@@ -125,7 +157,9 @@ class Retriever:
         kw = self.keyword
         if not kw.card_words.n_units:
             return []
-        scores = kw.card_words.scores(query.words) + BIGRAM_WEIGHT * kw.card_bigrams.scores(query.bigrams)
+        scores = kw.card_words.scores(query.words) + BIGRAM_WEIGHT * kw.card_bigrams.scores(
+            query.bigrams
+        )
         order = np.argsort(-scores)[:5]
         return [(self._cards[kw.card_ids[i]], float(scores[i])) for i in order if scores[i] > 0]
 
@@ -136,7 +170,9 @@ class Retriever:
         mass = sum(kw.art_words.term_idf(t) for t in known)
         top_tokens = set()
         if ranking.articles:
-            unit = self.store.units_by_id([ranking.articles[0].unit_id])[ranking.articles[0].unit_id]
+            unit = self.store.units_by_id([ranking.articles[0].unit_id])[
+                ranking.articles[0].unit_id
+            ]
             top_tokens = set(unit.tokens.split()) | set(unit.norm)
         matched = sum(kw.art_words.term_idf(t) for t in known if t in top_tokens)
         return {
@@ -146,7 +182,18 @@ class Retriever:
             "oov_share": 1 - len(known) / len(original) if original else 1.0,
             "top_card": ranking.cards[0][1] if ranking.cards else 0.0,
             "card_ceiling": self._card_ceiling(query),
+            "word_fit": self._last_raw[0] / self._ceiling(kw.art_words, query.words)
+            if ranking.articles
+            else 0.0,
+            "bigram_fit": self._last_raw[1] / self._ceiling(kw.art_bigrams, query.bigrams)
+            if ranking.articles
+            else 0.0,
         }
+
+    @staticmethod
+    def _ceiling(index, terms: dict[str, float]) -> float:
+        total = sum(w * index.term_idf(t) for t, w in terms.items() if w >= 1.0)
+        return total if total > 0 else 1.0
 
     def _card_ceiling(self, query: Query) -> float:
         """The card score a card made of exactly the question's words would get (tf = 1)."""

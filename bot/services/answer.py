@@ -68,7 +68,9 @@ class Answerer:
         if not _has_words(question):
             result = Answer(question=question, answer=T.EMPTY_QUESTION, refused=True)
         else:
-            ranking = self.retriever.search(question, k=self.settings.retrieval.top_k, region=region)
+            ranking = self.retriever.search(
+                question, k=self.settings.retrieval.top_k, region=region
+            )
             result = self._compose(question, ranking, region)
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
@@ -79,7 +81,9 @@ class Answerer:
         card_refs = [tuple(c) for c in card["citations"]] if card else []
         ranked = _merge_ranked(card_refs, ranking.articles, self.settings.retrieval.top_k)
         confidence = max(fit, _confidence(ranking))
-        result = Answer(question=question, answer="", refused=False, ranked=ranked, confidence=confidence)
+        result = Answer(
+            question=question, answer="", refused=False, ranked=ranked, confidence=confidence
+        )
         if card is None and confidence < self.settings.retrieval.min_confidence:
             result.refused = True
             result.answer = T.NO_BASIS

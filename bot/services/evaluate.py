@@ -77,7 +77,9 @@ def summarize(results: list[QuestionResult]) -> dict:
         "n_out_of_scope": len(outside),
         "hit@1": share(inside, lambda r: r.rank == 1),
         "hit@5": share(inside, lambda r: r.rank is not None and r.rank <= 5),
-        "mrr@10": round(sum(1 / r.rank for r in inside if r.rank) / len(inside), 4) if inside else 0.0,
+        "mrr@10": round(sum(1 / r.rank for r in inside if r.rank) / len(inside), 4)
+        if inside
+        else 0.0,
         "refusal_rate_out_of_scope": share(outside, lambda r: r.refused),
         "false_refusal_rate": share(inside, lambda r: r.refused),
         "latency_ms": {
