@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.search.tokenize import char_bigrams, tokens
 from ingest.normalize import normalize
 
-EXPANSION_WEIGHT = 0.7
+EXPANSION_WEIGHT = 0.5
 CORRECTION_WEIGHT = 0.9
 
 
