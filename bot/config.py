@@ -26,7 +26,7 @@ class RetrievalSettings(BaseModel):
     top_k: int = 10
     rrf_k: int = 60
     # An answer is given only when the calibrated confidence reaches this value (0..1).
-    min_confidence: float = 0.5
+    min_confidence: float = 0.4
 
 
 class EmbeddingsSettings(BaseModel):

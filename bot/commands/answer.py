@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_command)
     app.command("ask")(ask_command)
     app.command("eval")(eval_command)
+    app.command("calibrate")(calibrate_command)
 
 
 def ingest_command(
@@ -94,3 +95,18 @@ def eval_command(
     else:
         for key, value in summary.items():
             typer.echo(f"{key}: {value}")
+
+
+def calibrate_command(
+    file: Annotated[Path, typer.Argument(help="带标注的问题集 JSONL（gold 为空表示超出范围）")],
+    data_dir: DataDirOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="写入的模型文件")] = None,
+) -> None:
+    """用带标注的问题拟合拒答模型（何时说“没有依据”），并报告留一交叉验证的结果。"""
+    from bot.search.loader import load_retriever
+    from bot.services.calibrate import calibrate
+
+    settings = settings_for(data_dir)
+    target = out or settings.knowledge_dir / "refusal_model.json"
+    report = calibrate(load_retriever(settings), file, target, settings.retrieval.min_confidence)
+    typer.echo(json.dumps(report, ensure_ascii=False))

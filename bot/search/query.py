@@ -29,6 +29,7 @@ class Query:
     bigrams: dict[str, float] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
+    asks_current_figure: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,15 @@ def _term_sounds(entries: tuple) -> dict[str, str]:
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
+# "今年…多少钱", "2024年…标准是多少", "涨了百分之几": this year's amounts are set and published
+# locally every year; laws and regulations never carry them, so no article can answer.
+_CURRENT_TIME = re.compile(r"今年|明年|去年|本年度|20\d\d年|现在|目前|最新")
+_AMOUNT = re.compile(r"多少钱|多少元|多少块|几块|多少|百分之几|几个点|涨了|涨多少|标准是")
+
+
+def asks_current_figure(norm: str) -> bool:
+    return bool(_CURRENT_TIME.search(norm) and _AMOUNT.search(norm))
+
 
 def homophone_corrections(
     norm: str, vocab: dict, pinyin_words: dict[str, str], known_words: frozenset[str] = frozenset()
@@ -126,7 +136,7 @@ def analyze(
     question: str, terms: TermDictionary, vocab: dict, pinyin_words: dict[str, str]
 ) -> Query:
     norm = normalize(question)
-    query = Query(text=question, norm=norm)
+    query = Query(text=question, norm=norm, asks_current_figure=asks_current_figure(norm))
     for tok in tokens(norm, normalized=True):
         query.words[tok] = 1.0
     for bigram in char_bigrams(norm, normalized=True):

@@ -15,6 +15,7 @@ import numpy as np
 
 from bot.search.keyword import KeywordIndex
 from bot.search.query import Query, TermDictionary, analyze
+from bot.search.tokenize import tokenizer
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -87,22 +88,24 @@ class Retriever:
     def search(self, question: str, k: int = 10, region: str | None = None) -> Ranking:
         query = self.analyze(question)
         ranking = Ranking(query=query)
-        kw = self.keyword
-        if kw.art_words.n_units:
-            rows, fused = self._rank_articles(query, region)
+        if self.keyword.art_words.n_units:
+            rows, fused, raw = self._rank_articles(query, region)
+            ranking.features.update(raw)
             if self.dense is not None:
                 rows, fused = self._fuse_dense(question, rows, fused)
             ranking.articles = self._distinct(rows, fused, k)
         ranking.cards = self._rank_cards(query)
-        ranking.features = self._features(query, ranking)
+        ranking.features.update(self._features(query, ranking))
         return ranking
 
-    def _rank_articles(self, query: Query, region: str | None) -> tuple[np.ndarray, np.ndarray]:
+    def _rank_articles(self, query: Query, region: str | None):
+        """Article rows best first, their fused scores, and how well the best match fits the
+        question (raw best score over the score of a unit made of exactly its words)."""
         kw = self.keyword
         words = kw.art_words.scores(query.words)
         bigrams = kw.art_bigrams.scores(query.bigrams)
-        self._last_raw = (float(words.max()), float(bigrams.max()))
-        docs = _scaled(kw.doc_words.scores(query.words))
+        doc_raw = kw.doc_words.scores(query.words)
+        docs = _scaled(doc_raw)
         fused = (
             _scaled(words) + BIGRAM_WEIGHT * _scaled(bigrams) + DOC_WEIGHT * docs[kw.art_doc_rows]
         )
@@ -110,7 +113,12 @@ class Retriever:
         n = min(CANDIDATES, fused.size)
         rows = np.argpartition(-fused, n - 1)[:n]
         rows = rows[np.argsort(-fused[rows], kind="stable")]
-        return rows, fused
+        raw = {
+            "word_fit": float(words.max()) / _ceiling(kw.art_words, query.words),
+            "bigram_fit": float(bigrams.max()) / _ceiling(kw.art_bigrams, query.bigrams),
+            "doc_fit": float(doc_raw.max()) / _ceiling(kw.doc_words, query.words),
+        }
+        return rows, fused, raw
 
     def _fuse_dense(self, question: str, rows: np.ndarray, fused: np.ndarray):
         """Reciprocal-rank fusion of the keyword ranking with the dense one."""
@@ -154,50 +162,58 @@ class Retriever:
         return out
 
     def _rank_cards(self, query: Query) -> list[tuple[dict, float]]:
+        """Best cards first, each with its fit: its score over the score a card made of exactly
+        the question's words would get, so long and short questions compare alike (0..~1)."""
         kw = self.keyword
         if not kw.card_words.n_units:
             return []
         scores = kw.card_words.scores(query.words) + BIGRAM_WEIGHT * kw.card_bigrams.scores(
             query.bigrams
         )
+        ceiling = _ceiling(kw.card_words, query.words) + BIGRAM_WEIGHT * _ceiling(
+            kw.card_bigrams, query.bigrams
+        )
         order = np.argsort(-scores)[:5]
-        return [(self._cards[kw.card_ids[i]], float(scores[i])) for i in order if scores[i] > 0]
+        return [
+            (self._cards[kw.card_ids[i]], float(scores[i]) / ceiling)
+            for i in order
+            if scores[i] > 0
+        ]
 
     def _features(self, query: Query, ranking: Ranking) -> dict[str, float]:
+        """Signals of whether the corpus can answer at all, for the refusal model."""
         kw = self.keyword
-        original = {t for t in query.words if query.words[t] >= 1.0}
+        original = [t for t, w in query.words.items() if w >= 1.0]
         known = [t for t in original if t in kw.art_words.vocab]
+        # real words (jieba knows them) that no document uses and no term entry explains:
+        # 话费, 追肥, 公积金 — the question is about something the corpus does not cover
+        explained = set(query.expansions) | {w for _, w in query.corrections}
+        colloquial = self.terms.colloquial_words()
+        foreign = [
+            t
+            for t in original
+            if t not in kw.art_words.vocab
+            and len(t) >= 2
+            and t not in explained
+            and not any(t in c or c in t for c in colloquial)
+            and tokenizer().FREQ.get(t)
+        ]
         mass = sum(kw.art_words.term_idf(t) for t in known)
-        top_tokens = set()
+        matched = 0.0
         if ranking.articles:
-            unit = self.store.units_by_id([ranking.articles[0].unit_id])[
-                ranking.articles[0].unit_id
-            ]
-            top_tokens = set(unit.tokens.split()) | set(unit.norm)
-        matched = sum(kw.art_words.term_idf(t) for t in known if t in top_tokens)
+            top = self.store.units_by_id([ranking.articles[0].unit_id])[ranking.articles[0].unit_id]
+            top_tokens = set(top.tokens.split())
+            matched = sum(kw.art_words.term_idf(t) for t in known if t in top_tokens)
         return {
-            "n_tokens": float(len(original)),
-            "n_known": float(len(known)),
             "coverage": matched / mass if mass else 0.0,
             "oov_share": 1 - len(known) / len(original) if original else 1.0,
-            "top_card": ranking.cards[0][1] if ranking.cards else 0.0,
-            "card_ceiling": self._card_ceiling(query),
-            "word_fit": self._last_raw[0] / self._ceiling(kw.art_words, query.words)
-            if ranking.articles
-            else 0.0,
-            "bigram_fit": self._last_raw[1] / self._ceiling(kw.art_bigrams, query.bigrams)
-            if ranking.articles
-            else 0.0,
+            "foreign_words": float(len(foreign)),
+            "card_fit": ranking.cards[0][1] if ranking.cards else 0.0,
+            "current_figure": 1.0 if query.asks_current_figure else 0.0,
         }
 
-    @staticmethod
-    def _ceiling(index, terms: dict[str, float]) -> float:
-        total = sum(w * index.term_idf(t) for t, w in terms.items() if w >= 1.0)
-        return total if total > 0 else 1.0
 
-    def _card_ceiling(self, query: Query) -> float:
-        """The card score a card made of exactly the question's words would get (tf = 1)."""
-        kw = self.keyword
-        words = sum(w * kw.card_words.term_idf(t) for t, w in query.words.items() if w >= 1.0)
-        bigrams = sum(w * kw.card_bigrams.term_idf(b) for b, w in query.bigrams.items())
-        return words + BIGRAM_WEIGHT * bigrams
+def _ceiling(index, terms: dict[str, float]) -> float:
+    """The BM25 score of a unit holding each of the question's own words once (tf weight ≈ 1)."""
+    total = sum(w * index.term_idf(t) for t, w in terms.items() if w >= 1.0)
+    return total if total > 0 else 1.0

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.search.retriever import RankedArticle, Ranking, Retriever, title_key
 from bot.services import answer_texts as T
 from bot.services.answer_types import Answer, Citation
+from bot.services.refusal import RefusalModel
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Answerer:
         self.retriever = retriever
         self.llm = llm
         self.offices = load_offices(settings.knowledge_dir / "offices.tsv")
+        self.refusal = RefusalModel.load(settings.knowledge_dir / "refusal_model.json")
 
     @classmethod
     def from_settings(cls, settings: Settings, *, use_llm: bool = True) -> Answerer:
@@ -80,14 +82,24 @@ class Answerer:
         card, fit = self._fitting_card(ranking)
         card_refs = [tuple(c) for c in card["citations"]] if card else []
         ranked = _merge_ranked(card_refs, ranking.articles, self.settings.retrieval.top_k)
-        confidence = max(fit, _confidence(ranking))
+        confidence = (
+            max(fit, self.refusal.confidence(ranking.features)) if ranking.articles else fit
+        )
         result = Answer(
             question=question, answer="", refused=False, ranked=ranked, confidence=confidence
         )
+        office = self._office(ranking.query.norm, "")
+        if ranking.query.asks_current_figure:
+            # this year's amounts are set locally every year; no article states them
+            note = _local_note(self.settings.knowledge_dir, question, region)
+            result.refused = True
+            result.answer = T.FIGURE_IS_LOCAL
+            result.next_steps = note or T.ASK_OFFICE.format(office=office)
+            return result
         if card is None and confidence < self.settings.retrieval.min_confidence:
             result.refused = True
             result.answer = T.NO_BASIS
-            result.next_steps = T.ASK_OFFICE.format(office=self._office(ranking.query.norm, ""))
+            result.next_steps = T.ASK_OFFICE.format(office=office)
             return result
         if card is not None:
             result.card_id = card["id"]
@@ -113,8 +125,7 @@ class Answerer:
     def _fitting_card(self, ranking: Ranking) -> tuple[dict | None, float]:
         if not ranking.cards:
             return None, 0.0
-        card, score = ranking.cards[0]
-        fit = _card_fit(score, ranking)
+        card, fit = ranking.cards[0]
         return (card, fit) if fit >= CARD_FIT else (None, 0.0)
 
     def _card_citations(self, card: dict, ranking: Ranking) -> list[Citation]:
@@ -153,21 +164,6 @@ def _merge_ranked(card_refs, articles: list[RankedArticle], k: int) -> list[tupl
             seen.add(key)
             out.append((doc, article))
     return out[:k]
-
-
-def _card_fit(score: float, ranking: Ranking) -> float:
-    """How well the best card's phrasings cover the question: its score against the score the
-    question's own words would reach, so that long and short questions compare alike."""
-    ceiling = ranking.features.get("card_ceiling", 0.0)
-    return min(1.0, score / ceiling) if ceiling > 0 else 0.0
-
-
-def _confidence(ranking: Ranking) -> float:
-    """Calibrated on the development questions (see bench/calibrate_refusal.py)."""
-    if not ranking.articles:
-        return 0.0
-    f = ranking.features
-    return f.get("coverage", 0.0)
 
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！？!?])")

@@ -10,3 +10,4 @@ ARTICLE_NOT_LOADED = "（条文原文未导入本机，请以正式文件为准�
 CITATIONS_HEADER = "依据："
 CITATION_LINE = "{n}.《{doc}》{article}：{text}"
 NEXT_STEPS_HEADER = "怎么办："
+FIGURE_IS_LOCAL = "这个数每年由当地（县、市）定，法规条文里没有具体金额，不敢乱说。"
