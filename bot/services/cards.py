@@ -28,7 +28,9 @@ from pathlib import Path
 import yaml
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.S)
-_CITATION = re.compile(r"^\s*《?(?P<doc>[^《》\s]+?)》?\s*(?P<article>第[零一二三四五六七八九十百千]+条)\s*$")
+_CITATION = re.compile(
+    r"^\s*《?(?P<doc>[^《》\s]+?)》?\s*(?P<article>第[零一二三四五六七八九十百千]+条)\s*$"
+)
 _NEXT_STEPS_HEADING = re.compile(r"^##\s*怎么办\s*$", re.M)
 
 
