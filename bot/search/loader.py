@@ -35,6 +35,9 @@ def load_retriever(settings: Settings) -> Retriever:
     from bot.search.dense import load_dense
 
     dense = load_dense(settings, store, keyword)
-    return Retriever(
-        store, keyword, TermDictionary.load(terms_file), dense=dense, rrf_k=settings.retrieval.rrf_k
+    retriever = Retriever(
+        store, keyword, TermDictionary.load(terms_file), dense=None, rrf_k=settings.retrieval.rrf_k
     )
+    retriever.analyze("伸请低保")  # load pinyin and jieba tables now, not on the first question
+    retriever.dense = dense
+    return retriever

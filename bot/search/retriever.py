@@ -27,6 +27,10 @@ PROVINCES = (
     "广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门"
 ).split()
 OTHER_REGION_FACTOR = 0.75
+# Documents no knowledge card cites count for this much: the cards mark out the policies
+# volunteers are asked about, so a large background collection (laws-full) does not crowd
+# them out. Without any card every document counts the same.
+UNCITED_DOCUMENT_FACTOR = 0.8
 BIGRAM_WEIGHT = 0.6
 DOC_WEIGHT = 0.35
 CANDIDATES = 200
@@ -76,6 +80,14 @@ class Retriever:
         self.terms = terms
         self.dense = dense
         self._cards = {c["id"]: c for c in store.cards()}
+        cited = {title_key(doc) for card in self._cards.values() for doc, _ in card["citations"]}
+        self._doc_factors = np.asarray(
+            [
+                1.0 if not cited or title_key(t) in cited else UNCITED_DOCUMENT_FACTOR
+                for t in keyword.doc_titles
+            ],
+            dtype=np.float32,
+        )
         self._doc_regions = [
             next((p for p in PROVINCES if title.startswith(p)), "") for title in keyword.doc_titles
         ]
@@ -109,7 +121,9 @@ class Retriever:
         fused = (
             _scaled(words) + BIGRAM_WEIGHT * _scaled(bigrams) + DOC_WEIGHT * docs[kw.art_doc_rows]
         )
-        fused *= self._region_factors(query.norm + (region or ""))[kw.art_doc_rows]
+        fused *= (self._region_factors(query.norm + (region or "")) * self._doc_factors)[
+            kw.art_doc_rows
+        ]
         n = min(CANDIDATES, fused.size)
         rows = np.argpartition(-fused, n - 1)[:n]
         rows = rows[np.argsort(-fused[rows], kind="stable")]
