@@ -190,6 +190,16 @@ class IndexStore:
             return None
         return "\n".join(r[0] for r in rows)
 
+    def law_unit_ids(self, title: str, article: str) -> list[int]:
+        """Units of an article, the title matched with or without a leading 中华人民共和国."""
+        bare = title.removeprefix("中华人民共和国")
+        rows = self.db.execute(
+            "SELECT u.id FROM units u JOIN documents d ON d.id = u.doc_id "
+            "WHERE d.kind='law' AND d.title IN (?, ?) AND u.article=?",
+            (bare, "中华人民共和国" + bare, article),
+        )
+        return [r[0] for r in rows]
+
     def cards(self) -> list[dict]:
         return [json.loads(r[0]) for r in self.db.execute("SELECT body FROM cards ORDER BY doc_id")]
 

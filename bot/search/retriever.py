@@ -31,6 +31,10 @@ OTHER_REGION_FACTOR = 0.75
 # volunteers are asked about, so a large background collection (laws-full) does not crowd
 # them out. Without any card every document counts the same.
 UNCITED_DOCUMENT_FACTOR = 0.8
+# The articles a well-fitting card cites gain this much (times the card's fit), so a card that
+# fits only partly still lifts the articles it was written from.
+CARD_CITATION_BOOST = 0.5
+CARDS_CONSIDERED = 3
 BIGRAM_WEIGHT = 0.6
 DOC_WEIGHT = 0.35
 CANDIDATES = 200
@@ -91,6 +95,16 @@ class Retriever:
         self._doc_regions = [
             next((p for p in PROVINCES if title.startswith(p)), "") for title in keyword.doc_titles
         ]
+        row_of_unit = {int(u): i for i, u in enumerate(keyword.art_unit_ids)}
+        self._card_rows = {
+            card_id: [
+                row_of_unit[u]
+                for doc, article in card["citations"]
+                for u in store.law_unit_ids(doc, article)
+                if u in row_of_unit
+            ]
+            for card_id, card in self._cards.items()
+        }
 
     def analyze(self, question: str) -> Query:
         return analyze(
@@ -100,17 +114,17 @@ class Retriever:
     def search(self, question: str, k: int = 10, region: str | None = None) -> Ranking:
         query = self.analyze(question)
         ranking = Ranking(query=query)
+        ranking.cards = self._rank_cards(query)
         if self.keyword.art_words.n_units:
-            rows, fused, raw = self._rank_articles(query, region)
+            rows, fused, raw = self._rank_articles(query, region, ranking.cards)
             ranking.features.update(raw)
             if self.dense is not None:
                 rows, fused = self._fuse_dense(question, rows, fused)
             ranking.articles = self._distinct(rows, fused, k)
-        ranking.cards = self._rank_cards(query)
         ranking.features.update(self._features(query, ranking))
         return ranking
 
-    def _rank_articles(self, query: Query, region: str | None):
+    def _rank_articles(self, query: Query, region: str | None, cards: list[tuple[dict, float]]):
         """Article rows best first, their fused scores, and how well the best match fits the
         question (raw best score over the score of a unit made of exactly its words)."""
         kw = self.keyword
@@ -124,6 +138,9 @@ class Retriever:
         fused *= (self._region_factors(query.norm + (region or "")) * self._doc_factors)[
             kw.art_doc_rows
         ]
+        for card, fit in cards[:CARDS_CONSIDERED]:
+            rows_cited = self._card_rows.get(card["id"], [])
+            fused[rows_cited] += CARD_CITATION_BOOST * fit
         n = min(CANDIDATES, fused.size)
         rows = np.argpartition(-fused, n - 1)[:n]
         rows = rows[np.argsort(-fused[rows], kind="stable")]
