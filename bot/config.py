@@ -27,6 +27,7 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = 60
     # An answer is given only when the calibrated confidence reaches this value (0..1).
     min_confidence: float = 0.4
+    use_cards: bool = True  # false: ignore the knowledge cards (to measure what they add)
 
 
 class EmbeddingsSettings(BaseModel):

@@ -36,7 +36,12 @@ def load_retriever(settings: Settings) -> Retriever:
 
     dense = load_dense(settings, store, keyword)
     retriever = Retriever(
-        store, keyword, TermDictionary.load(terms_file), dense=None, rrf_k=settings.retrieval.rrf_k
+        store,
+        keyword,
+        TermDictionary.load(terms_file),
+        dense=None,
+        rrf_k=settings.retrieval.rrf_k,
+        use_cards=settings.retrieval.use_cards,
     )
     retriever.analyze("伸请低保")  # load pinyin and jieba tables now, not on the first question
     retriever.dense = dense

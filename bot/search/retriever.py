@@ -77,13 +77,14 @@ class Retriever:
         terms: TermDictionary,
         dense=None,
         rrf_k: int = 60,
+        use_cards: bool = True,
     ):
         self.store = store
         self.rrf_k = rrf_k
         self.keyword = keyword
         self.terms = terms
         self.dense = dense
-        self._cards = {c["id"]: c for c in store.cards()}
+        self._cards = {c["id"]: c for c in store.cards()} if use_cards else {}
         cited = {title_key(doc) for card in self._cards.values() for doc, _ in card["citations"]}
         self._doc_factors = np.asarray(
             [
