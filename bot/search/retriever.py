@@ -96,6 +96,9 @@ class Retriever:
         self._doc_regions = [
             next((p for p in PROVINCES if title.startswith(p)), "") for title in keyword.doc_titles
         ]
+        self._card_tokens = {
+            unit.article: set(unit.tokens.split()) for unit in store.iter_units("card")
+        }
         row_of_unit = {int(u): i for i, u in enumerate(keyword.art_unit_ids)}
         self._card_rows = {
             card_id: [
@@ -194,10 +197,12 @@ class Retriever:
         return out
 
     def _rank_cards(self, query: Query) -> list[tuple[dict, float]]:
-        """Best cards first, each with its fit: its score over the score a card made of exactly
-        the question's words would get, so long and short questions compare alike (0..~1)."""
+        """Best cards first, each with its fit (0..1): how well its phrasings match the words
+        it shares with the question (its score over the score of a card made of exactly the
+        question's words), times the square root of the share of the question's meaning
+        (by corpus IDF) that the card speaks about at all."""
         kw = self.keyword
-        if not kw.card_words.n_units:
+        if not self._cards or not kw.card_words.n_units:
             return []
         scores = kw.card_words.scores(query.words) + BIGRAM_WEIGHT * kw.card_bigrams.scores(
             query.bigrams
@@ -205,12 +210,23 @@ class Retriever:
         ceiling = _ceiling(kw.card_words, query.words) + BIGRAM_WEIGHT * _ceiling(
             kw.card_bigrams, query.bigrams
         )
-        order = np.argsort(-scores)[:5]
-        return [
-            (self._cards[kw.card_ids[i]], float(scores[i]) / ceiling)
-            for i in order
-            if scores[i] > 0
-        ]
+        weight = {t: self._idf(t) for t, w in query.words.items() if w >= 1.0}
+        total = sum(weight.values()) or 1.0
+        out = []
+        for i in np.argsort(-scores)[:5]:
+            if scores[i] <= 0:
+                break
+            card_id = kw.card_ids[i]
+            covered = sum(v for t, v in weight.items() if t in self._card_tokens[card_id])
+            fit = min(1.0, float(scores[i]) / ceiling) * (covered / total) ** 0.5
+            out.append((self._cards[card_id], fit))
+        return sorted(out, key=lambda pair: -pair[1])
+
+    def _idf(self, term: str) -> float:
+        """A word's weight for coverage: its IDF among articles, or among cards if only the
+        cards use it; 0 for a word neither uses (a name, 王大爷), which no card can cover."""
+        kw = self.keyword
+        return kw.art_words.term_idf(term) or kw.card_words.term_idf(term)
 
     def _features(self, query: Query, ranking: Ranking) -> dict[str, float]:
         """Signals of whether the corpus can answer at all, for the refusal model."""
