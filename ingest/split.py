@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 ARTICLE_LABEL = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_METADATA_END = "<!-- INFO END -->"
+# The corpus format ends its header (issuing body, dates) with an HTML comment marker.
+_METADATA_END = re.compile(r"<!--\s*INFO\s+END\s*-->")
 
 MAX_UNIT_CHARS = 900  # longer articles are split by paragraph
 SECTION_CHUNK_CHARS = 500  # packing size for documents without articles
@@ -27,7 +28,8 @@ class Unit:
 
 
 def split_document(text: str) -> list[Unit]:
-    body = text.split(_METADATA_END, 1)[1] if _METADATA_END in text else text
+    parts = _METADATA_END.split(text, maxsplit=1)
+    body = parts[1] if len(parts) == 2 else text
     paragraphs = _paragraphs(body)
     if any(ARTICLE_LABEL.match(p) for kind, p in paragraphs if kind == "text"):
         return _split_articles(paragraphs)
