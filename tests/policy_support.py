@@ -1,0 +1,57 @@
+"""Helpers shared by the policy-answer tests: where the shared corpus is, small synthetic laws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+POLICY = CORPUS / "policy"
+DEV_QUESTIONS = CORPUS.parent / "eval" / "dev_questions.jsonl"
+
+
+def need_policy_corpus() -> Path:
+    if not POLICY.is_dir():
+        pytest.skip("../shared/corpus/policy is not beside this checkout")
+    return POLICY
+
+
+# A made-up regulation in the corpus format, written for these tests.
+SAMPLE_LAW = """# 示例县村民互助条例
+
+2026年1月1日 示例县人民代表大会常务委员会公布
+
+<!-- INFO END -->
+
+## 第一章 总则
+
+第一条 为了鼓励村民互相帮助，制定本条例。
+
+第二条 村民委员会负责组织互助活动。
+
+## 第二章 互助救济
+
+### 第一节 生活困难
+
+第三条 家庭人均收入低于本县最低生活保障标准的村民，可以向村民委员会申请互助金。
+
+申请人应当如实提供家庭收入情况。
+
+第四条 遭遇火灾、洪水等意外事件，基本生活暂时出现严重困难的家庭，可以申请临时互助。
+
+### 第二节 看病
+
+第五条 因患重病医疗费用负担过重的村民，可以申请医疗互助金。
+"""
+
+SAMPLE_GUIDE = """# 走访工作手册
+
+## 入户前
+
+走访前先了解农户的基本情况。
+
+## 入户时
+
+问清楚家庭困难，记在民情日记里。
+"""

@@ -1,0 +1,122 @@
+"""Answers over the real policy corpus: citations, refusals, cards, JSON, the LLM guard."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from policy_support import DEV_QUESTIONS, need_policy_corpus
+
+from bot.config import load_settings
+from bot.services.answer import Answerer, format_answer
+from bot.services.answer_types import Citation
+from bot.services.llm import Rewriter, accept_rewrite
+from ingest.pipeline import ingest
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    policy = need_policy_corpus()
+    settings = load_settings(tmp_path_factory.mktemp("policy"))
+    ingest(settings, [policy])
+    return Answerer.from_settings(settings, use_llm=False)
+
+
+# Our own questions (not from the dev set), each with an article that plainly answers it.
+OWN_QUESTIONS = [
+    ("村里选村委会主任，外出打工的能委托别人投票吗", "村民委员会组织法", "第十五条"),
+    ("农村居民在规定标准以内盖自己住的房子，占地税能减半不", "耕地占用税法", "第七条"),
+    ("人民调解委员会调解纠纷收不收钱", "人民调解法", "第四条"),
+    ("赡养人不履行赡养义务，老人能要求给赡养费吗", "老年人权益保障法", "第十四条"),
+]
+
+
+@pytest.mark.parametrize(("question", "doc", "article"), OWN_QUESTIONS)
+def test_own_questions_find_their_article_in_top_five(answerer, question, doc, article):
+    ranked = [(d.removeprefix("中华人民共和国"), a) for d, a in answerer.answer(question).ranked[:5]]
+    assert (doc, article) in ranked
+
+
+def test_homophone_typo_and_traditional_characters_still_find_the_article(answerer):
+    plain = answerer.answer("人民调解委员会调解纠纷收不收费用").ranked[:5]
+    typo = answerer.answer("人民调解委员会调解纠分收不收费用").ranked[:5]  # 纠纷 → 纠分
+    traditional = answerer.answer("人民調解委員會調解糾紛收不收費用").ranked[:5]
+    target = ("中华人民共和国人民调解法", "第四条")
+    assert target in plain
+    assert target in typo
+    assert target in traditional
+
+
+@pytest.mark.parametrize("question", ["咸菜咋腌不容易坏", "咋办 俺 中不中", "玉米追肥啥时候追最好"])
+def test_out_of_scope_is_refused_with_an_office(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.refused
+    assert answer.citations == []
+    assert "问问" in answer.next_steps
+
+
+def test_this_years_figure_is_not_guessed(answerer):
+    answer = answerer.answer("今年农村低保标准一个月多少钱")
+    assert answer.refused
+    assert "当地" in answer.answer
+
+
+def test_empty_and_emoji_questions_get_a_hint(answerer):
+    for text in ["", "   ", "😀😀😀"]:
+        answer = answerer.answer(text)
+        assert answer.refused
+        assert "比如" in answer.answer
+
+
+def test_every_citation_was_returned_by_retrieval(answerer):
+    questions = [json.loads(line)["question"] for line in DEV_QUESTIONS.read_text().splitlines()]
+    for question in questions[:60]:
+        answer = answerer.answer(question)
+        ranked = set(answer.ranked)
+        for citation in answer.citations:
+            assert (citation.doc, citation.article) in ranked, question
+        assert len(answer.citations) <= 3
+        assert len(format_answer(answer)) < 4096
+
+
+def test_json_shape(answerer):
+    data = answerer.answer("低保户家里有人找到工作了，低保会停吗").to_json()
+    assert {"answer", "refused", "citations", "elapsed_ms", "next_steps", "card_id"} == set(data)
+    for citation in data["citations"]:
+        assert {"doc", "article", "text", "score"} == set(citation)
+        assert citation["article"].startswith("第") and citation["article"].endswith("条")
+
+
+def test_llm_rewrite_is_rejected_when_it_names_an_uncited_article():
+    cited = [Citation("社会救助暂行办法", "第九条", "……", 1.0)]
+    assert "草稿" == accept_rewrite("按第十条可以领。", cited, "草稿")
+    assert "按第九条可以申请低保。" == accept_rewrite("按第九条可以申请低保。", cited, "草稿")
+    assert "草稿" == accept_rewrite("   ", cited, "草稿")
+
+
+def test_llm_failure_keeps_the_extractive_answer():
+    def broken(prompt):
+        raise TimeoutError("server down")
+
+    assert "草稿" == Rewriter(broken).rewrite("问题", [], "草稿")
+    assert "改写后" == Rewriter(lambda prompt: "改写后").rewrite("问题", [], "草稿")
+
+
+def test_a_fitting_card_leads_and_its_citations_come_first(tmp_path):
+    policy = need_policy_corpus()
+    knowledge = tmp_path / "knowledge"
+    (knowledge / "cards").mkdir(parents=True)
+    (knowledge / "cards" / "t.md").write_text(
+        "---\nid: test-dibao\ntopic: 低保\nquestions:\n  - 家里穷能吃低保不\n  - 低保要啥条件\n"
+        "  - 啥人家能评上低保\ncitations:\n  - 社会救助暂行办法 第九条\n---\n"
+        "人均收入低于当地低保标准、财产也符合规定的家庭，可以申请低保。\n\n## 怎么办\n到乡镇申请。\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path / "data")
+    settings.retrieval.knowledge_dir = str(knowledge)
+    ingest(settings, [policy])
+    answer = Answerer.from_settings(settings, use_llm=False).answer("俺家穷，低保啥条件能评上")
+    assert "test-dibao" == answer.card_id
+    assert ("社会救助暂行办法", "第九条") == answer.ranked[0]
+    assert "第九条" in answer.citations[0].text
+    assert not answer.refused
