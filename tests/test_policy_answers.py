@@ -33,7 +33,9 @@ OWN_QUESTIONS = [
 
 @pytest.mark.parametrize(("question", "doc", "article"), OWN_QUESTIONS)
 def test_own_questions_find_their_article_in_top_five(answerer, question, doc, article):
-    ranked = [(d.removeprefix("中华人民共和国"), a) for d, a in answerer.answer(question).ranked[:5]]
+    ranked = [
+        (d.removeprefix("中华人民共和国"), a) for d, a in answerer.answer(question).ranked[:5]
+    ]
     assert (doc, article) in ranked
 
 
