@@ -1,0 +1,46 @@
+"""Commands that talk with people: `run` (the bot, or the console without a token) and `chat`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from bot.commands.common import DataDirOption, settings_for
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN = "未设置 LIANHU_BOT__TOKEN，改为本机对话模式。"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)
+    app.command("chat")(chat_command)
+
+
+def run_command(data_dir: DataDirOption = None) -> None:
+    """运行联户助手：设置了 LIANHU_BOT__TOKEN 就启动 Telegram 机器人，否则进入本机对话。"""
+    settings = settings_for(data_dir)
+    if settings.bot.token.get_secret_value():
+        try:
+            from bot.app import run_bot
+        except ImportError as exc:
+            typer.echo(f"Telegram 机器人尚未安装完整：{exc}", err=True)
+            raise typer.Exit(1) from exc
+        run_bot(settings)
+        return
+    typer.echo(NO_TOKEN, err=True)
+    from bot.console import run_console
+
+    run_console(settings)
+
+
+def chat_command(
+    data_dir: DataDirOption = None,
+    region: Annotated[str | None, typer.Option("--region", help="所在地区，用于地方标准")] = None,
+) -> None:
+    """本机对话：和机器人一样问政策；一行一条消息，也可从管道读入，读完自动结束。"""
+    from bot.console import run_console
+
+    run_console(settings_for(data_dir), region=region)
