@@ -120,7 +120,11 @@ class Settings(BaseSettings):
 
     @property
     def knowledge_dir(self) -> Path:
-        return Path(self.retrieval.knowledge_dir) if self.retrieval.knowledge_dir else BUNDLED_KNOWLEDGE
+        return (
+            Path(self.retrieval.knowledge_dir)
+            if self.retrieval.knowledge_dir
+            else BUNDLED_KNOWLEDGE
+        )
 
     @property
     def index_dir(self) -> Path:

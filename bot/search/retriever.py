@@ -96,6 +96,9 @@ class Retriever:
         self._doc_regions = [
             next((p for p in PROVINCES if title.startswith(p)), "") for title in keyword.doc_titles
         ]
+        self._typical_idf = (
+            float(np.median(keyword.art_words.idf)) if keyword.art_words.n_units else 1.0
+        )
         self._card_tokens = {
             unit.article: set(unit.tokens.split()) for unit in store.iter_units("card")
         }
@@ -224,9 +227,16 @@ class Retriever:
 
     def _idf(self, term: str) -> float:
         """A word's weight for coverage: its IDF among articles, or among cards if only the
-        cards use it; 0 for a word neither uses (a name, 王大爷), which no card can cover."""
+        cards use it. A real word neither uses (jieba knows it: 玉米, 话费) weighs a typical
+        IDF, since nothing covers it; a made-up token (a name, 王大爷) and single characters
+        weigh nothing."""
         kw = self.keyword
-        return kw.art_words.term_idf(term) or kw.card_words.term_idf(term)
+        if len(term) < 2:
+            return 0.0
+        known = kw.art_words.term_idf(term) or kw.card_words.term_idf(term)
+        if known:
+            return known
+        return self._typical_idf if tokenizer().FREQ.get(term) else 0.0
 
     def _features(self, query: Query, ranking: Ranking) -> dict[str, float]:
         """Signals of whether the corpus can answer at all, for the refusal model."""

@@ -81,7 +81,11 @@ class Answerer:
     def _compose(self, question: str, ranking: Ranking, region: str | None) -> Answer:
         card, fit = self._fitting_card(ranking)
         card_refs = [tuple(c) for c in card["citations"]] if card else []
-        ranked = _merge_ranked(card_refs, ranking.articles, self.settings.retrieval.top_k)
+        ranked = _merge_ranked(
+            [*_named_place_first(ranking, region), *card_refs],
+            ranking.articles,
+            self.settings.retrieval.top_k,
+        )
         confidence = (
             max(fit, self.refusal.confidence(ranking.features)) if ranking.articles else fit
         )
@@ -153,6 +157,19 @@ class Answerer:
             if any(w in question_norm or w in title for w in office.words):
                 return office.name
         return T.DEFAULT_OFFICE
+
+
+def _named_place_first(ranking: Ranking, region: str | None) -> list[tuple[str, str]]:
+    """The best article of a local regulation of the place the question (or member) names:
+    a local rule is more specific than the national one a card cites, so it goes first."""
+    from bot.search.retriever import PROVINCES
+
+    context = ranking.query.norm + (region or "")
+    places = [p for p in PROVINCES if p in context]
+    for article in ranking.articles[:5]:
+        if any(article.title.startswith(p) for p in places):
+            return [(article.title, article.article)]
+    return []
 
 
 def _merge_ranked(card_refs, articles: list[RankedArticle], k: int) -> list[tuple[str, str]]:
