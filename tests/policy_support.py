@@ -55,3 +55,25 @@ SAMPLE_GUIDE = """# 走访工作手册
 
 问清楚家庭困难，记在民情日记里。
 """
+
+
+def knowledge_without_cards(tmp_path: Path) -> Path:
+    """The bundled dictionaries and refusal model, but no cards: synthetic laws stand alone."""
+    import shutil
+
+    from bot.config import BUNDLED_KNOWLEDGE
+
+    target = tmp_path / "knowledge-no-cards"
+    (target / "cards").mkdir(parents=True, exist_ok=True)
+    for name in ("terms.tsv", "offices.tsv", "refusal_model.json"):
+        shutil.copy(BUNDLED_KNOWLEDGE / name, target / name)
+    return target
+
+
+def synthetic_settings(data_dir: Path):
+    """Settings for tests over synthetic documents: a fresh data dir, no bundled cards."""
+    from bot.config import load_settings
+
+    settings = load_settings(data_dir)
+    settings.retrieval.knowledge_dir = str(knowledge_without_cards(data_dir.parent / data_dir.name))
+    return settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 
-from policy_support import SAMPLE_LAW
+from policy_support import SAMPLE_LAW, knowledge_without_cards
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
@@ -20,7 +20,8 @@ def _app():
     return cli.app
 
 
-def test_ingest_ask_eval(tmp_path):
+def test_ingest_ask_eval(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIANHU_RETRIEVAL__KNOWLEDGE_DIR", str(knowledge_without_cards(tmp_path)))
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "law.md").write_text(SAMPLE_LAW, encoding="utf-8")

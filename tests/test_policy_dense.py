@@ -9,9 +9,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from policy_support import SAMPLE_LAW
+from policy_support import SAMPLE_LAW, synthetic_settings
 
-from bot.config import load_settings
 from bot.search.loader import load_retriever
 from bot.services.answer import Answerer
 from ingest.pipeline import ingest
@@ -57,7 +56,7 @@ def embeddings_server():
 
 
 def _openai_settings(tmp_path, base_url):
-    settings = load_settings(tmp_path / "data")
+    settings = synthetic_settings(tmp_path / "data")
     e = settings.embeddings
     e.backend, e.base_url = "openai", base_url
     e.query_model, e.document_model = "e5-query", "e5-passage"
@@ -99,7 +98,7 @@ def test_openai_backend_sends_models_and_prefixes_and_skips_unchanged_text(
 
 def test_fusion_lifts_what_only_the_dense_side_understands(tmp_path, embeddings_server):
     docs = _docs(tmp_path)
-    keyword_only = load_settings(tmp_path / "kw")
+    keyword_only = synthetic_settings(tmp_path / "kw")
     ingest(keyword_only, [docs])
     question = "村民遇上倒霉出事了可以申请啥"
     before = Answerer.from_settings(keyword_only, use_llm=False).answer(question).ranked
@@ -158,7 +157,7 @@ def _tiny_sentence_transformer(path):
 def test_sentence_transformers_backend_with_a_model_built_here(tmp_path):
     pytest.importorskip("sentence_transformers")
     model_dir = _tiny_sentence_transformer(tmp_path / "model")
-    settings = load_settings(tmp_path / "data")
+    settings = synthetic_settings(tmp_path / "data")
     settings.embeddings.backend = "sentence-transformers"
     settings.embeddings.model = str(model_dir)
     ingest(settings, [_docs(tmp_path)])
@@ -172,7 +171,7 @@ def test_sentence_transformers_backend_with_a_model_built_here(tmp_path):
 
 
 def test_missing_model_degrades_with_a_log_line(tmp_path, caplog):
-    settings = load_settings(tmp_path / "data")
+    settings = synthetic_settings(tmp_path / "data")
     settings.embeddings.backend = "sentence-transformers"
     settings.embeddings.model = str(tmp_path / "no-such-model")
     with caplog.at_level(logging.WARNING):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from policy_support import SAMPLE_GUIDE, SAMPLE_LAW, need_policy_corpus
+from policy_support import SAMPLE_GUIDE, SAMPLE_LAW, need_policy_corpus, synthetic_settings
 
-from bot.config import load_settings
 from bot.services.answer import Answerer
 from ingest import pipeline
 from ingest.normalize import normalize
@@ -83,13 +82,13 @@ def test_unreadable_pdf_is_reported_not_fatal(tmp_path):
     with pytest.raises(UnreadableDocument):
         read_document(bad)
     (tmp_path / "好文件.md").write_text(SAMPLE_LAW, encoding="utf-8")
-    report = pipeline.ingest(load_settings(tmp_path / "data"), [tmp_path])
+    report = pipeline.ingest(synthetic_settings(tmp_path / "data"), [tmp_path])
     assert 1 == report.added
     assert 1 == len(report.errors)
 
 
 def _settings(tmp_path):
-    return load_settings(tmp_path / "data")
+    return synthetic_settings(tmp_path / "data")
 
 
 def test_incremental_ingest_skips_unchanged_and_replaces_changed(tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 
 from bot.search.keyword import KeywordIndex
 from bot.search.query import Query, TermDictionary, analyze
-from bot.search.tokenize import tokenizer
+from bot.search.tokenize import tokenizer, tokens
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -213,17 +213,32 @@ class Retriever:
         ceiling = _ceiling(kw.card_words, query.words) + BIGRAM_WEIGHT * _ceiling(
             kw.card_bigrams, query.bigrams
         )
-        weight = {t: self._idf(t) for t, w in query.words.items() if w >= 1.0}
-        total = sum(weight.values()) or 1.0
+        words = self._meaning_units(query)
+        total = sum(weight for weight, _ in words.values()) or 1.0
         out = []
         for i in np.argsort(-scores)[:5]:
             if scores[i] <= 0:
                 break
             card_id = kw.card_ids[i]
-            covered = sum(v for t, v in weight.items() if t in self._card_tokens[card_id])
+            card_tokens = self._card_tokens[card_id]
+            covered = sum(w for w, forms in words.values() if forms & card_tokens)
             fit = min(1.0, float(scores[i]) / ceiling) * (covered / total) ** 0.5
             out.append((self._cards[card_id], fit))
         return sorted(out, key=lambda pair: -pair[1])
+
+    def _meaning_units(self, query: Query) -> dict[str, tuple[float, set[str]]]:
+        """The question's words for coverage: each whole word (一家人, not also 一家 and 家人)
+        with its weight and the forms that count as saying it: itself, its parts, and the
+        official words the term dictionary gives for it."""
+        originals = [t for t, w in query.words.items() if w >= 1.0 and len(t) >= 2]
+        units = {}
+        for t in originals:
+            if any(t != u and t in u for u in originals):
+                continue  # a part of a longer word of the question
+            forms = {t, *(u for u in originals if u in t)}
+            forms.update(tok for phrase in self.terms.expand(t) for tok in tokens(phrase))
+            units[t] = (self._idf(t), forms)
+        return units
 
     def _idf(self, term: str) -> float:
         """A word's weight for coverage: its IDF among articles, or among cards if only the

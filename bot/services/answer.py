@@ -29,6 +29,9 @@ MAX_CITATIONS = 3
 CITATION_CHARS = 160
 # A card leads when its phrasings match the question at least this well (0..1, see _card_fit).
 CARD_FIT = 0.45
+# …or at least this well and CARD_MARGIN times better than the next card.
+CARD_FIT_WITH_MARGIN = 0.3
+CARD_MARGIN = 2.0
 # An article is shown beside the best one only if it scores at least this share of it.
 SHOWN_SHARE = 0.75
 
@@ -127,10 +130,21 @@ class Answerer:
         return result
 
     def _fitting_card(self, ranking: Ranking) -> tuple[dict | None, float]:
+        """The best card, if it fits well on its own, or fits partly but clearly better than
+        any other card for a question the corpus can answer (long situational questions
+        carry many words no card repeats)."""
         if not ranking.cards:
             return None, 0.0
         card, fit = ranking.cards[0]
-        return (card, fit) if fit >= CARD_FIT else (None, 0.0)
+        if fit >= CARD_FIT:
+            return card, fit
+        runner_up = ranking.cards[1][1] if len(ranking.cards) > 1 else 0.0
+        in_scope = (
+            self.refusal.confidence(ranking.features) >= self.settings.retrieval.min_confidence
+        )
+        if fit >= CARD_FIT_WITH_MARGIN and fit >= CARD_MARGIN * runner_up and in_scope:
+            return card, fit
+        return None, 0.0
 
     def _card_citations(self, card: dict, ranking: Ranking) -> list[Citation]:
         scores = {(title_key(a.title), a.article): a.score for a in ranking.articles}

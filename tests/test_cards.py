@@ -1,0 +1,111 @@
+"""The bundled cards: well formed, every citation real, and the right card leads for plain speech."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from policy_support import POLICY, need_policy_corpus
+
+from bot.config import BUNDLED_KNOWLEDGE, load_settings
+from bot.services.answer import Answerer
+from bot.services.cards import load_cards
+from ingest.pipeline import ingest
+
+CARDS = load_cards(BUNDLED_KNOWLEDGE)
+ARTICLE_START = re.compile(r"^(第[零〇一二三四五六七八九十百千]+条)", re.M)
+
+
+def _corpus_articles() -> dict[str, set[str]]:
+    out = {}
+    for file in POLICY.glob("*.md"):
+        text = file.read_text(encoding="utf-8")
+        title = next(line[2:].strip() for line in text.splitlines() if line.startswith("# "))
+        out[title] = set(ARTICLE_START.findall(text.split("-->", 1)[-1]))
+    return out
+
+
+def test_at_least_sixty_well_formed_cards():
+    assert len(CARDS) >= 60
+    for card in CARDS:
+        assert re.fullmatch(r"[a-z0-9-]+", card.id), card.id
+        assert len(card.questions) >= 3, card.id
+        assert len(card.answer) <= 130, card.id
+        assert card.next_steps, card.id
+        assert 1 <= len(card.citations) <= 3, card.id
+
+
+def test_every_citation_exists_in_the_policy_corpus():
+    need_policy_corpus()
+    articles = _corpus_articles()
+    missing = [
+        (card.id, doc, article)
+        for card in CARDS
+        for doc, article in card.citations
+        if article not in articles.get(doc, set())
+    ]
+    assert [] == missing
+
+
+# Our own plain-speech questions, written for this test (not card phrasings, not the dev set),
+# each with the card that should answer it.
+PLAIN_QUESTIONS = [
+    ("俺家就俺一个人种二亩地，一年挣不了几个钱，够不够吃低保", "dibao-tiaojian"),
+    ("张婶想办低保，不会写申请书，能让村干部帮着弄不", "dibao-shenqing"),
+    ("吃着低保呢，闺女出去打工一个月挣三千，要跟乡里说不", "dibao-biandong"),
+    ("有人明明有楼房还领低保，这种骗保的咋处理", "dibao-pianqu"),
+    ("村头老光棍七十了，没儿没女也干不动活，能算特困不", "tekun-shei"),
+    ("五保户老李住院了，看病的钱谁出", "tekun-neirong"),
+    ("五保老人不愿意去敬老院，非要在自己家住行不行", "tekun-gongyang-xingshi"),
+    ("老周家房子半夜着火烧没了，一家人咋办，政府能救急不", "linshi-jiuzhu"),
+    ("低保户看病报销完还欠医院两万，还有啥政策能帮", "yiliao-jiuzhu"),
+    ("居民医保今年交了，明年还用交吗，不交会咋样", "yibao-canbao"),
+    ("拿着亲戚的医保卡去药店刷药，查出来会咋样", "yibao-pianbao"),
+    ("老汉三个儿子都不给钱花，老汉能告他们不", "laoren-shanyang"),
+    ("俺娘六十五了想再找个老伴，俺哥不让，这事谁说了算", "laoren-zaihun"),
+    ("俺家瘫痪在床的残疾孩子，家里太困难了，有没有补贴", "canji-shenghuo-jiuzhu"),
+    ("发洪水把房子冲塌了，这段时间住哪儿，政府管不管", "zaihai-anzhi"),
+    ("低保户家孩子上初中，学费生活费有救助没", "jiaoyu-jiuzhu"),
+    ("自家承包田里挖个坑取土卖钱，犯法不", "gengdi-jinzhi"),
+    ("基本农田里想挖个塘养龙虾，能行不", "jibennongtian-jinzhi"),
+    ("家里两处老宅子，还想再批一块宅基地盖新房，能批不", "zhaijidi-yihu-yizhai"),
+    ("没办手续就把房子盖起来了，上面来人说要拆，真会拆吗", "zhaijidi-weifa-jianfang"),
+    ("修高速要征俺们村的地，都补些啥钱", "zhengdi-buchang"),
+    ("村里征地的补偿款一直不公布账，社员能要求公开不", "zhengdi-kuan-gongkai"),
+    ("第二轮土地承包三十年快到期了，地还让种不", "chengbao-qixian"),
+    ("儿子一家在县城买了房把户口迁过去了，老家的承包地还算他们的不", "chengbao-jincheng"),
+    ("闺女离了婚回娘家住，她那份承包地村里能收走不", "chengbao-funv"),
+    ("想把自家十亩地包给种粮大户种五年，要不要立字据", "chengbao-liuzhuan"),
+    ("两家为地边界吵了好几年，找哪个部门能给断一断", "chengbao-jiufen"),
+    ("两口子打架找村里调解员，人家要收钱不", "tiaojie-mianfei"),
+    ("想去县里反映村里修路的事，除了跑一趟还有别的法子不", "xinfang-qudao"),
+    ("村里选举那天俺在外地打工回不来，票咋投", "cunwei-xuanju"),
+    ("村里一年到头不公布账目，村民能咋办", "cunwu-gongkai"),
+    ("庄稼让冰雹打了，保险公司的人来看过了，赔的钱啥时候到", "nongye-baoxian-peikuan"),
+]
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    settings = load_settings(tmp_path_factory.mktemp("cards"))
+    ingest(settings, [need_policy_corpus()])
+    return Answerer.from_settings(settings, use_llm=False)
+
+
+def test_the_right_card_leads_for_plain_questions(answerer):
+    results = [(q, expected, answerer.answer(q).card_id) for q, expected in PLAIN_QUESTIONS]
+    wrong = [(q, expected, got) for q, expected, got in results if got != expected]
+    # Measured 2026-11-22: 20 of 32 lead with their card; the rest get no card (an extractive
+    # answer from the articles) or a neighbouring one. The misses show where phrasings are thin.
+    assert len(results) - len(wrong) >= 20, wrong
+
+
+def test_cards_answer_without_the_corpus_too(tmp_path):
+    """A fresh install has only the bundled knowledge: a 低保 question still gets a card and a
+    citation, with a note that the article text itself is not loaded."""
+    settings = load_settings(tmp_path)
+    ingest(settings, [])
+    answer = Answerer.from_settings(settings, use_llm=False).answer("家里穷，能吃低保不")
+    assert "dibao-tiaojian" == answer.card_id
+    assert ("社会救助暂行办法", "第九条") == (answer.citations[0].doc, answer.citations[0].article)
+    assert "未导入" in answer.citations[0].text
