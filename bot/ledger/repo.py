@@ -435,3 +435,146 @@ def audit_rows(db, entity: str, entity_id: int) -> list[dict]:
     return _all(
         db, "SELECT * FROM audit WHERE entity=? AND entity_id=? ORDER BY id", [entity, entity_id]
     )
+
+
+# -- digest --------------------------------------------------------------------------------------
+def digest_counts(db, start: str, end: str, village: str | None) -> dict:
+    """The weekly figures for visits and problems between two UTC instants [start, end)."""
+    where, params = village_clause(village)
+    one = lambda sql, extra=(): db.execute(sql, [*extra, *params]).fetchone()[0]  # noqa: E731
+    counts = {
+        "visits": one(
+            f"SELECT count(*) FROM visits v JOIN households h ON h.id=v.household_id "
+            f"WHERE v.superseded_by IS NULL AND v.visited_at >= ? AND v.visited_at < ? AND {where}",
+            (start, end),
+        ),
+        "households_assigned": one(
+            f"SELECT count(*) FROM households h WHERE h.volunteer_id IS NOT NULL AND {where}"
+        ),
+        "households_visited": one(
+            f"SELECT count(DISTINCT v.household_id) FROM visits v JOIN households h ON h.id=v.household_id "
+            f"WHERE v.superseded_by IS NULL AND v.visited_at >= ? AND v.visited_at < ? AND {where}",
+            (start, end),
+        ),
+        "problems_new": one(
+            f"SELECT count(*) FROM problems p JOIN households h ON h.id=p.household_id "
+            f"WHERE p.opened_at >= ? AND p.opened_at < ? AND {where}",
+            (start, end),
+        ),
+    }
+    for action, key in (
+        ("solve_on_spot", "problems_solved_on_spot"),
+        ("escalate", "problems_escalated"),
+        ("resolve", "problems_resolved"),
+    ):
+        counts[key] = one(
+            f"SELECT count(DISTINCT e.problem_id) FROM problem_events e JOIN problems p ON p.id=e.problem_id "
+            f"JOIN households h ON h.id=p.household_id WHERE e.action=? AND e.at >= ? AND e.at < ? AND {where}",
+            (action, start, end),
+        )
+    counts["problems_opened_to_date"] = one(
+        f"SELECT count(*) FROM problems p JOIN households h ON h.id=p.household_id "
+        f"WHERE p.opened_at < ? AND {where}",
+        (end,),
+    )
+    counts["problems_done_to_date"] = one(
+        f"SELECT count(*) FROM problems p JOIN households h ON h.id=p.household_id WHERE p.opened_at < ? "
+        f"AND p.resolved_at != '' AND p.resolved_at < ? AND {where}",
+        (end, end),
+    )
+    counts["problems_overdue"] = one(
+        f"SELECT count(*) FROM problems p JOIN households h ON h.id=p.household_id WHERE p.opened_at < ? "
+        f"AND (p.resolved_at = '' OR p.resolved_at >= ?) AND p.status NOT IN ('closed') "
+        f"AND p.deadline < ? AND {where}",
+        (end, end, end),
+    )
+    on_time = db.execute(
+        f"SELECT count(*), sum(p.resolved_at <= p.deadline) FROM problems p JOIN households h "
+        f"ON h.id=p.household_id WHERE p.resolved_at >= ? AND p.resolved_at < ? AND {where}",
+        [start, end, *params],
+    ).fetchone()
+    counts["resolved_in_week"], counts["resolved_on_time"] = on_time[0], on_time[1] or 0
+    satisfaction = db.execute(
+        f"SELECT count(*), sum(e.note IN ('满意','基本满意')) FROM problem_events e JOIN problems p "
+        f"ON p.id=e.problem_id JOIN households h ON h.id=p.household_id WHERE e.action='follow_up' "
+        f"AND e.at < ? AND {where}",
+        [end, *params],
+    ).fetchone()
+    counts["followups_to_date"], counts["satisfied_to_date"] = satisfaction[0], satisfaction[1] or 0
+    return counts
+
+
+def members_without_visits(db, start: str, end: str, village: str | None) -> list[str]:
+    where, params = ("AND m.village = ?", [village]) if village else ("", [])
+    rows = db.execute(
+        f"SELECT m.name FROM members m WHERE m.active=1 AND m.role='volunteer' {where} AND NOT EXISTS "
+        f"(SELECT 1 FROM visits v WHERE v.member_id=m.id AND v.superseded_by IS NULL "
+        f"AND v.visited_at >= ? AND v.visited_at < ?) ORDER BY m.village, m.name",
+        [*params, start, end],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def special_households(db, village: str | None, tags: list[str]) -> list[tuple[int, str]]:
+    where, params = village_clause(village)
+    rows = db.execute(f"SELECT h.id, h.tags FROM households h WHERE {where}", params).fetchall()
+    return [(hid, t) for hid, t in rows if any(tag in t.split(",") for tag in tags)]
+
+
+def households_visited_between(db, ids: list[int], start: str, end: str) -> set[int]:
+    if not ids:
+        return set()
+    found: set[int] = set()
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            r[0]
+            for r in db.execute(
+                f"SELECT DISTINCT household_id FROM visits WHERE superseded_by IS NULL AND visited_at >= ? "
+                f"AND visited_at < ? AND household_id IN ({marks})",
+                [start, end, *chunk],
+            ).fetchall()
+        )
+    return found
+
+
+def oldest_overdue(db, end: str, village: str | None, limit: int = 5) -> list[dict]:
+    where, params = village_clause(village)
+    return _all(
+        db,
+        f"SELECT p.id, p.description, p.deadline, p.level, h.village, h.head_name FROM problems p "
+        f"JOIN households h ON h.id=p.household_id WHERE p.status IN ('recorded','escalated_village',"
+        f"'escalated_township') AND p.deadline < ? AND {where} ORDER BY p.deadline LIMIT ?",
+        [end, *params, limit],
+    )
+
+
+# -- export ----------------------------------------------------------------------------------------
+def export_rows(db, village: str | None) -> dict[str, list[dict]]:
+    where, params = village_clause(village)
+    return {
+        "visits": _all(
+            db,
+            f"SELECT v.id, v.visited_at, h.village, h.grid, h.head_name, h.house_number, "
+            f"m.name AS member, v.method, v.situation, v.requests, v.policies, v.location, "
+            f"v.supersedes FROM visits v JOIN households h ON h.id=v.household_id JOIN members m "
+            f"ON m.id=v.member_id WHERE v.superseded_by IS NULL AND {where} ORDER BY v.visited_at",
+            params,
+        ),
+        "problems": _all(
+            db,
+            f"SELECT p.id, p.opened_at, h.village, h.head_name, m.name AS reporter, p.category, "
+            f"p.description, p.level, p.status, p.deadline, p.result, p.satisfaction, p.resolved_at, "
+            f"p.closed_at FROM problems p JOIN households h ON h.id=p.household_id JOIN members m "
+            f"ON m.id=p.reporter_id WHERE {where} ORDER BY p.opened_at",
+            params,
+        ),
+        "households": _all(
+            db,
+            f"SELECT h.id, h.village, h.grid, h.head_name, h.house_number, h.size, h.phone, "
+            f"h.tags, m.name AS volunteer FROM households h LEFT JOIN members m "
+            f"ON m.id=h.volunteer_id WHERE {where} ORDER BY h.village, h.grid, h.id",
+            params,
+        ),
+    }

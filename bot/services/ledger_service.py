@@ -575,6 +575,44 @@ class LedgerService:
                 due.append((h, seen or ""))
         return due
 
+    # -- digest, export, backup -----------------------------------------------------------------
+    def digest(self, week: str | None = None, village: str | None = None):
+        from bot.services.digest import build_digest
+
+        return build_digest(
+            self.db, week, village, self.tz, list(self.settings.ledger.special_tags), self.today()
+        )
+
+    def export(
+        self,
+        path,
+        viewer: Member | None = None,
+        village: str | None = None,
+        week: str | None = None,
+    ) -> dict[str, int]:
+        """Export for a viewer's scope (a village coordinator: their village); phones shown only
+        to the roles in [ledger] phone_visible_roles. No viewer: the whole ledger, masked."""
+        from bot.services.export import export_workbook
+
+        if viewer is not None and viewer.role == "village_coordinator":
+            village = viewer.village
+        elif viewer is not None and viewer.role not in ("township_coordinator", "admin"):
+            raise NotAllowed("只有村级、乡镇管理员可以导出台账。")
+        show_phones = viewer is not None and viewer.role in self.settings.ledger.phone_visible_roles
+        return export_workbook(
+            self.db, path, self.digest(week, village), self.tz, show_phones, village
+        )
+
+    def backup(self, target) -> None:
+        """A consistent copy while the bot keeps writing: SQLite's online backup API."""
+        import sqlite3
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        dest = sqlite3.connect(target)
+        with dest:
+            self.db.conn.backup(dest)
+        dest.close()
+
 
 def _allowed(
     member: Member, action: str, problem: Problem, household: Household | None

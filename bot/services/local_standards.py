@@ -80,5 +80,7 @@ def local_note(knowledge_dir: Path, question: str, region: str | None) -> str | 
     if found:
         s = found[0]
         return f"{s.region}{s.year}年{s.item}：{s.value}（来源：{s.source}，{s.date}）。"
-    office = ASK_MEDICAL_INSURANCE if any("医保" in k for k in items[0].keywords) else ASK_CIVIL_AFFAIRS
+    office = (
+        ASK_MEDICAL_INSURANCE if any("医保" in k for k in items[0].keywords) else ASK_CIVIL_AFFAIRS
+    )
     return f"具体金额由各县（市）每年公布，各地不同，请问{office}。"
