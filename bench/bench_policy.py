@@ -74,7 +74,9 @@ def main() -> None:
         "policy": run([policy], None, args.questions),
     }
     if args.laws_full:
-        out["policy+laws_full"] = run([policy, SHARED / "corpus" / "laws-full"], None, args.questions)
+        out["policy+laws_full"] = run(
+            [policy, SHARED / "corpus" / "laws-full"], None, args.questions
+        )
         out["hit@5_drop"] = round(out["policy"]["hit@5"] - out["policy+laws_full"]["hit@5"], 4)
     if args.embeddings_url:
         out["policy_hybrid"] = run([policy], args.embeddings_url, args.questions)

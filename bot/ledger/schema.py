@@ -106,4 +106,25 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "m002_scheduled_runs",
+        [
+            """CREATE TABLE job_runs (
+                job TEXT NOT NULL,
+                period TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT NOT NULL DEFAULT '',
+                sent INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (job, period)
+            )""",
+            """CREATE TABLE deliveries (
+                job TEXT NOT NULL,
+                period TEXT NOT NULL,
+                chat_id INTEGER NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (job, period, chat_id)
+            )""",
+            "CREATE TABLE blocked_chats (chat_id INTEGER PRIMARY KEY, at TEXT NOT NULL)",
+        ],
+    ),
 ]

@@ -10,7 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from bot.ledger import repo
@@ -80,41 +81,42 @@ def export_workbook(
 ) -> dict[str, int]:
     """Write the workbook; return the number of rows written per sheet."""
     rows = repo.export_rows(db, village)
-    wb = Workbook()
-    wb.remove(wb.active)
-    written = {}
-    for key, (title, columns) in SHEETS.items():
-        ws = wb.create_sheet(title)
-        ws.append([header for _, header, _ in columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = HEADER_FILL
-        for row in rows[key]:
-            ws.append([_cell(name, row.get(name), tz, show_phones) for name, _, _ in columns])
-        for i, (_, _, width) in enumerate(columns, 1):
-            ws.column_dimensions[get_column_letter(i)].width = width
-        for row_cells in ws.iter_rows(min_row=2):
-            for cell in row_cells:
-                cell.alignment = Alignment(
-                    vertical="top", wrap_text=isinstance(cell.value, str) and len(cell.value) > 20
-                )
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = ws.dimensions
-        written[title] = len(rows[key])
-    summary = wb.create_sheet("汇总", 0)
-    summary.append(["项目", "内容"])
-    for cell in summary[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
+    # write-only mode streams rows to disk: 100,000 rows in seconds instead of minutes
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("汇总")
+    _prepare(summary, [("项目", 28), ("内容", 80)])
+    summary.append(_header(summary, ["项目", "内容"]))
     for line in digest_text(digest, tz).splitlines():
         label, _, value = line.partition(" ")
         summary.append([label.strip(), value.strip()])
-    summary.column_dimensions["A"].width = 28
-    summary.column_dimensions["B"].width = 80
-    summary.freeze_panes = "A2"
+    written = {}
+    for key, (title, columns) in SHEETS.items():
+        ws = wb.create_sheet(title)
+        _prepare(ws, [(header, width) for _, header, width in columns])
+        ws.append(_header(ws, [header for _, header, _ in columns]))
+        for row in rows[key]:
+            ws.append([_cell(name, row.get(name), tz, show_phones) for name, _, _ in columns])
+        written[title] = len(rows[key])
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return written
+
+
+def _prepare(ws, columns: list[tuple[str, int]]) -> None:
+    """Widths and the frozen header row must be set before a write-only sheet gets rows."""
+    for i, (_, width) in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+
+
+def _header(ws, names: list[str]) -> list[WriteOnlyCell]:
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cells.append(cell)
+    return cells
 
 
 def _cell(name: str, value, tz: ZoneInfo, show_phones: bool):

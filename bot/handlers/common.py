@@ -1,0 +1,73 @@
+"""Shared pieces of the handlers: command filters, identity, safe long replies, client keys."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot import texts
+from bot.services.ledger_service import LedgerService
+
+TELEGRAM_LIMIT = 4096
+# Raw characters per piece: escaping (& → &amp;) may grow a piece, so stay well under the limit.
+SAFE_PIECE = 3000
+MAX_INPUT = 1500  # characters of one message we accept
+
+
+def command(name: str) -> Command:
+    """A command by its Latin name and Chinese aliases, with / or ／, with or without @bot."""
+    return Command(*texts.aliases_of(name), prefix="/／", ignore_case=True)
+
+
+def client_key(message: Message) -> str:
+    """Stable across redelivery of the same update: chat and message id."""
+    return f"tg:{message.chat.id}:{message.message_id}"
+
+
+def split_message(text: str, limit: int = SAFE_PIECE) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line ends where possible."""
+    pieces, current = [], ""
+    for line in text.splitlines(keepends=True):
+        for begin in range(0, len(line), limit):  # a single overlong line is cut
+            chunk = line[begin : begin + limit]
+            if len(current) + len(chunk) > limit:
+                pieces.append(current)
+                current = ""
+            current += chunk
+    if current:
+        pieces.append(current)
+    return pieces or [""]
+
+
+async def reply(message: Message, text: str, **kwargs: Any) -> None:
+    """HTML-escaped, split under the limit; keyboards go on the last piece."""
+    pieces = split_message(text)
+    for i, piece in enumerate(pieces):
+        extra = kwargs if i == len(pieces) - 1 else {}
+        await message.answer(html.escape(piece), **extra)
+
+
+class IdentityMiddleware(BaseMiddleware):
+    """Puts `member` (the registered Lianhu member or None) into every handler's data."""
+
+    def __init__(self, ledger: LedgerService):
+        self.ledger = ledger
+
+    async def __call__(self, handler, event: TelegramObject, data: dict[str, Any]):
+        user = data.get("event_from_user")
+        data["member"] = self.ledger.member_by_telegram(user.id) if user else None
+        return await handler(event, data)
+
+
+async def need_member(message: Message | CallbackQuery, member) -> bool:
+    if member is None:
+        if isinstance(message, CallbackQuery):
+            await message.answer(texts.NEED_REGISTRATION, show_alert=True)
+        else:
+            await message.answer(texts.NEED_REGISTRATION)
+        return False
+    return True

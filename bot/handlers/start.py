@@ -1,0 +1,47 @@
+"""/start (with an invite code from a deep link), /help."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import CommandObject
+from aiogram.types import Message
+
+from bot import texts
+from bot.handlers.common import command, reply
+from bot.services.ledger_service import LedgerService
+from bot.services.ledger_types import ROLE_NAMES, LedgerError
+
+router = Router(name="start")
+
+
+@router.message(command("start"))
+async def start(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
+    code = (command.args or "").strip()
+    if code:
+        try:
+            member = ledger.redeem_invite(code, message.from_user.id, message.from_user.full_name)
+        except LedgerError as exc:
+            await reply(message, str(exc))
+            return
+        await reply(
+            message,
+            texts.REGISTERED.format(
+                name=member.name, role=ROLE_NAMES[member.role], village=member.village or "全乡镇"
+            ),
+        )
+        return
+    if member:
+        await reply(
+            message,
+            texts.WELCOME_MEMBER.format(
+                name=member.name, role=ROLE_NAMES[member.role], village=member.village or "全乡镇"
+            ),
+        )
+    else:
+        await reply(message, texts.WELCOME)
+    await reply(message, texts.help_text())
+
+
+@router.message(command("help"))
+async def help_(message: Message) -> None:
+    await reply(message, texts.help_text())

@@ -1,0 +1,138 @@
+"""Scheduled work (APScheduler, Asia/Shanghai): the weekly digest to coordinators, monthly
+reminders of special-group households still due, daily overdue reminders.
+
+Each run is recorded per period (ISO week, month, day) and each delivery per chat, so a restart
+never sends a digest twice, and a run that was missed while the bot was down runs once at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.config import Settings
+from bot.ledger import repo
+from bot.services.ledger_service import LedgerService
+from bot.services.ledger_types import COORDINATORS
+from bot.telegram_send import deliver
+
+log = logging.getLogger(__name__)
+
+
+async def weekly_digest(bot: Bot, ledger: LedgerService) -> int:
+    from bot.services.chart import digest_png
+    from bot.services.digest import digest_text
+
+    period = ledger.digest().this_week.week  # the last complete week
+    if repo.run_finished(ledger.db, "weekly_digest", period):
+        return 0
+    repo.record_run(ledger.db, "weekly_digest", period, finished=False)
+    sent = 0
+    for member in repo.members_with_role(ledger.db, COORDINATORS):
+        if not member.telegram_id or repo.delivered(
+            ledger.db, "weekly_digest", period, member.telegram_id
+        ):
+            continue
+        village = member.village if member.role == "village_coordinator" else None
+        d = ledger.digest(period, village)
+        png = digest_png(d)
+
+        async def send(chat=member.telegram_id, text=digest_text(d, ledger.tz), png=png):
+            await bot.send_message(chat, text, parse_mode=None)
+            await bot.send_photo(chat, BufferedInputFile(png, "digest.png"))
+
+        if await deliver(ledger.db, member.telegram_id, send):
+            repo.record_delivery(ledger.db, "weekly_digest", period, member.telegram_id)
+            sent += 1
+    repo.record_run(ledger.db, "weekly_digest", period, finished=True, sent=sent)
+    return sent
+
+
+async def monthly_reminders(bot: Bot, ledger: LedgerService) -> int:
+    period = ledger.today().strftime("%Y-%m")
+    if repo.run_finished(ledger.db, "monthly_reminder", period):
+        return 0
+    sent = 0
+    for member in repo.members_with_role(ledger.db, ("volunteer",)):
+        due = ledger.due_households(member)
+        if (
+            not member.telegram_id
+            or not due
+            or repo.delivered(ledger.db, "monthly_reminder", period, member.telegram_id)
+        ):
+            continue
+        names = "、".join(h.label for h, _ in due[:20])
+        text = f"本月还有 {len(due)} 户重点户没走访：{names}。发 /走访 记录。"
+        if await deliver(
+            ledger.db,
+            member.telegram_id,
+            lambda c=member.telegram_id, t=text: bot.send_message(c, t, parse_mode=None),
+        ):
+            repo.record_delivery(ledger.db, "monthly_reminder", period, member.telegram_id)
+            sent += 1
+    repo.record_run(ledger.db, "monthly_reminder", period, finished=True, sent=sent)
+    return sent
+
+
+async def overdue_reminders(bot: Bot, ledger: LedgerService) -> int:
+    """Each open overdue item goes to whoever must act at its level."""
+    period = ledger.today().isoformat()
+    if repo.run_finished(ledger.db, "overdue", period):
+        return 0
+    sent = 0
+    recipients = repo.members_with_role(
+        ledger.db, ("volunteer", "village_coordinator", "township_coordinator")
+    )
+    wanted_level = {
+        "volunteer": "volunteer",
+        "village_coordinator": "village",
+        "township_coordinator": "township",
+    }
+    for member in recipients:
+        items = [p for p in ledger.overdue(member) if p.level == wanted_level[member.role]]
+        if (
+            not member.telegram_id
+            or not items
+            or repo.delivered(ledger.db, "overdue", period, member.telegram_id)
+        ):
+            continue
+        lines = [f"有 {len(items)} 个问题已超期："] + [
+            f"#{p.id} {p.description[:30]}" for p in items[:15]
+        ]
+        text = "\n".join(lines)
+        if await deliver(
+            ledger.db,
+            member.telegram_id,
+            lambda c=member.telegram_id, t=text: bot.send_message(c, t, parse_mode=None),
+        ):
+            repo.record_delivery(ledger.db, "overdue", period, member.telegram_id)
+            sent += 1
+    repo.record_run(ledger.db, "overdue", period, finished=True, sent=sent)
+    return sent
+
+
+def start_scheduler(settings: Settings, bot: Bot, ledger: LedgerService) -> AsyncIOScheduler:
+    tz = settings.schedule.timezone
+    scheduler = AsyncIOScheduler(timezone=tz)
+    jobs = (
+        (weekly_digest, settings.schedule.weekly_digest_cron),
+        (monthly_reminders, settings.schedule.monthly_reminder_cron),
+        (overdue_reminders, settings.schedule.overdue_reminder_cron),
+    )
+    for job, cron in jobs:
+        scheduler.add_job(
+            job,
+            CronTrigger.from_crontab(cron, timezone=tz),
+            args=[bot, ledger],
+            id=job.__name__,
+            misfire_grace_time=int(timedelta(hours=6).total_seconds()),
+        )
+    # a digest missed while the bot was down goes out once now; the run record stops repeats
+    scheduler.add_job(weekly_digest, args=[bot, ledger], id="catch_up_digest")
+    scheduler.start()
+    return scheduler
