@@ -35,9 +35,8 @@ def build_dispatcher(
     dp.message.outer_middleware(identity)
     dp.callback_query.outer_middleware(identity)
     # order is priority: commands and forms first, the catch-all last
-    dp.include_routers(
-        start.router, visits.router, problems.router, reports.router, ask.router, fallback.router
-    )
+    features = (start, visits, problems, reports, ask, fallback)
+    dp.include_routers(*(feature.routes.build() for feature in features))
     return dp
 
 

@@ -31,7 +31,11 @@ COMMANDS = (
     CommandSpec("digest", ("周报",), "管理员：上周的民情周报和图表"),
     CommandSpec("export", ("导出",), "管理员：导出台账 Excel"),
     CommandSpec("household", ("户",), "看我联系的农户，或 /户 张三 看一户"),
-    CommandSpec("invite", ("邀请",), "管理员：/邀请 volunteer 一组 生成邀请码"),
+    CommandSpec(
+        "invite",
+        ("邀请",),
+        "管理员：/邀请 volunteer 一组 刘党员 生成邀请码（写名字则绑定花名册里的人）",
+    ),
     CommandSpec("cancel", ("取消",), "取消正在填写的表单"),
 )
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.enums import ChatType
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from bot import texts
-from bot.handlers.common import MAX_INPUT, command, reply
+from bot.handlers.common import MAX_INPUT, Routes, command, reply
 from bot.services.answer import Answerer, format_answer
 
-router = Router(name="ask")
+routes = Routes("ask")
 
 
 async def answer_question(
@@ -31,7 +31,7 @@ async def answer_question(
     await reply(message, format_answer(answer))
 
 
-@router.message(command("ask"))
+@routes.message(command("ask"))
 async def ask(
     message: Message, command: CommandObject, answerer: Answerer, member, settings
 ) -> None:
@@ -41,12 +41,12 @@ async def ask(
     await answer_question(message, command.args, answerer, member, settings)
 
 
-@router.message(F.text, F.chat.type == ChatType.PRIVATE, ~F.text.startswith(("/", "／")))
+@routes.message(F.text, F.chat.type == ChatType.PRIVATE, ~F.text.startswith(("/", "／")))
 async def plain_text(message: Message, answerer: Answerer, member, settings) -> None:
     await answer_question(message, message.text, answerer, member, settings)
 
 
-@router.message(
+@routes.message(
     F.text, F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}), F.text.contains("@")
 )
 async def mention_in_group(message: Message, answerer: Answerer, member, settings) -> None:

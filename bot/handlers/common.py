@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
@@ -71,3 +71,31 @@ async def need_member(message: Message | CallbackQuery, member) -> bool:
             await message.answer(texts.NEED_REGISTRATION)
         return False
     return True
+
+
+class Routes:
+    """Handler registrations of one feature, turned into a fresh Router for each Dispatcher
+    (an aiogram Router can be attached only once, and tests build many dispatchers)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._entries: list[tuple[str, tuple, Any]] = []
+
+    def message(self, *filters):
+        return self._register("message", filters)
+
+    def callback_query(self, *filters):
+        return self._register("callback_query", filters)
+
+    def _register(self, kind: str, filters: tuple):
+        def decorator(handler):
+            self._entries.append((kind, filters, handler))
+            return handler
+
+        return decorator
+
+    def build(self) -> Router:
+        router = Router(name=self.name)
+        for kind, filters, handler in self._entries:
+            getattr(router, kind).register(handler, *filters)
+        return router

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.enums import ChatType
 from aiogram.types import Message
 
 from bot import texts
-from bot.handlers.common import reply
+from bot.handlers.common import Routes, reply
 
-router = Router(name="fallback")
+routes = Routes("fallback")
 
 
-@router.message(F.text.startswith(("/", "／")))
+@routes.message(F.text.startswith(("/", "／")))
 async def unknown_command(message: Message) -> None:
     head = message.text.split(maxsplit=1)[0]
     if "@" in head:
@@ -24,6 +24,6 @@ async def unknown_command(message: Message) -> None:
     await reply(message, texts.UNKNOWN_COMMAND)
 
 
-@router.message(F.chat.type == ChatType.PRIVATE)
+@routes.message(F.chat.type == ChatType.PRIVATE)
 async def nothing_to_read(message: Message) -> None:
     await reply(message, texts.NOTHING_TO_READ)

@@ -6,12 +6,12 @@ key, so the second tap changes nothing."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot import texts
-from bot.handlers.common import client_key, command, need_member, reply
+from bot.handlers.common import Routes, client_key, command, need_member, reply
 from bot.services.ledger_service import ACTION_NAMES, LedgerService
 from bot.services.ledger_types import (
     SATISFACTION,
@@ -22,7 +22,7 @@ from bot.services.ledger_types import (
     Problem,
 )
 
-router = Router(name="problems")
+routes = Routes("problems")
 BUTTON_ACTIONS = ("escalate", "solve_on_spot", "resolve", "follow_up", "close")
 
 
@@ -66,7 +66,7 @@ def _id_and_rest(args: str | None) -> tuple[int, str]:
     return int(head.lstrip("#")), rest.strip()
 
 
-@router.message(command("issue"))
+@routes.message(command("issue"))
 async def issue(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
     if not await need_member(message, member):
         return
@@ -120,7 +120,7 @@ async def _transition(
     )
 
 
-@router.message(command("resolve"))
+@routes.message(command("resolve"))
 async def resolve(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
     if await need_member(message, member):
         await _transition(
@@ -128,19 +128,19 @@ async def resolve(message: Message, command: CommandObject, ledger: LedgerServic
         )
 
 
-@router.message(command("escalate"))
+@routes.message(command("escalate"))
 async def escalate(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
     if await need_member(message, member):
         await _transition(message, ledger, member, "escalate", command.args, "/上报 12")
 
 
-@router.message(command("followup"))
+@routes.message(command("followup"))
 async def followup(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
     if await need_member(message, member):
         await _transition(message, ledger, member, "follow_up", command.args, "/回访 12 满意")
 
 
-@router.message(command("mine"))
+@routes.message(command("mine"))
 async def mine(message: Message, ledger: LedgerService, member) -> None:
     if not await need_member(message, member):
         return
@@ -156,7 +156,7 @@ async def mine(message: Message, ledger: LedgerService, member) -> None:
         )
 
 
-@router.callback_query(F.data.startswith("p:"))
+@routes.callback_query(F.data.startswith("p:"))
 async def button(call: CallbackQuery, ledger: LedgerService, member) -> None:
     if not await need_member(call, member):
         return

@@ -6,20 +6,19 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from aiogram import Router
 from aiogram.filters import CommandObject
 from aiogram.types import BufferedInputFile, Message
 
 from bot import texts
-from bot.handlers.common import command, need_member, reply
+from bot.handlers.common import Routes, command, need_member, reply
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import LedgerError
 from bot.services.masking import mask_phone_field
 
-router = Router(name="reports")
+routes = Routes("reports")
 
 
-@router.message(command("due"))
+@routes.message(command("due"))
 async def due(message: Message, ledger: LedgerService, member) -> None:
     if not await need_member(message, member):
         return
@@ -34,7 +33,7 @@ async def due(message: Message, ledger: LedgerService, member) -> None:
     await reply(message, "\n".join(lines))
 
 
-@router.message(command("household"))
+@routes.message(command("household"))
 async def household(
     message: Message, command: CommandObject, ledger: LedgerService, member
 ) -> None:
@@ -59,7 +58,7 @@ async def household(
     await reply(message, "\n".join(lines))
 
 
-@router.message(command("digest"))
+@routes.message(command("digest"))
 async def digest(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
     if not await need_member(message, member):
         return
@@ -83,7 +82,7 @@ async def digest(message: Message, command: CommandObject, ledger: LedgerService
     )
 
 
-@router.message(command("export"))
+@routes.message(command("export"))
 async def export(message: Message, ledger: LedgerService, member) -> None:
     if not await need_member(message, member):
         return
@@ -100,14 +99,14 @@ async def export(message: Message, ledger: LedgerService, member) -> None:
         )
 
 
-@router.message(command("invite"))
+@routes.message(command("invite"))
 async def invite(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
     if not await need_member(message, member):
         return
     parts = (command.args or "volunteer").split()
-    role, grid = parts[0], (parts[1] if len(parts) > 1 else "")
+    role, grid, name = (parts + ["", ""])[:3] if len(parts) > 1 else (parts[0], "", "")
     try:
-        code = ledger.create_invite(member, role, grid=grid)
+        code = ledger.create_invite(member, role, grid=grid, name=name)
     except LedgerError as exc:
         await reply(message, f"{exc}\n{texts.INVITE_USAGE}")
         return

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from bot import texts
-from bot.handlers.common import command, reply
+from bot.handlers.common import Routes, command, reply
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import ROLE_NAMES, LedgerError
 
-router = Router(name="start")
+routes = Routes("start")
 
 
-@router.message(command("start"))
+@routes.message(command("start"))
 async def start(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
     code = (command.args or "").strip()
     if code:
@@ -42,6 +41,6 @@ async def start(message: Message, command: CommandObject, ledger: LedgerService,
     await reply(message, texts.help_text())
 
 
-@router.message(command("help"))
+@routes.message(command("help"))
 async def help_(message: Message) -> None:
     await reply(message, texts.help_text())

@@ -3,19 +3,19 @@ and a location or photo sent right after a visit."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot import texts
-from bot.handlers.common import MAX_INPUT, client_key, command, need_member, reply
+from bot.handlers.common import MAX_INPUT, Routes, client_key, command, need_member, reply
 from bot.handlers.problems import problem_keyboard
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import Ambiguous, LedgerError, VisitResult
 
-router = Router(name="visits")
+routes = Routes("visits")
 
 
 class VisitForm(StatesGroup):
@@ -55,7 +55,7 @@ def household_buttons(households, prefix: str = "vf:h") -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-@router.message(command("visit"))
+@routes.message(command("visit"))
 async def visit(
     message: Message, command: CommandObject, ledger: LedgerService, member, state: FSMContext
 ) -> None:
@@ -85,7 +85,7 @@ async def visit(
     await reply(message, confirmation(ledger, result), reply_markup=markup)
 
 
-@router.message(command("cancel"))
+@routes.message(command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await reply(message, texts.NOTHING_TO_CANCEL)
@@ -94,7 +94,7 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await reply(message, texts.FORM_CANCELLED)
 
 
-@router.callback_query(F.data.startswith("vf:h:"))
+@routes.callback_query(F.data.startswith("vf:h:"))
 async def picked_household(
     call: CallbackQuery, ledger: LedgerService, member, state: FSMContext
 ) -> None:
@@ -111,7 +111,7 @@ async def picked_household(
     await call.message.answer(texts.FORM_SITUATION.format(household=household.label))
 
 
-@router.message(StateFilter(VisitForm.situation), F.text, ~F.text.startswith(("/", "／")))
+@routes.message(StateFilter(VisitForm.situation), F.text, ~F.text.startswith(("/", "／")))
 async def form_situation(message: Message, state: FSMContext) -> None:
     await state.update_data(situation=message.text[:MAX_INPUT])
     await state.set_state(VisitForm.problem)
@@ -140,13 +140,13 @@ async def _ask_confirm(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(StateFilter(VisitForm.problem), F.text, ~F.text.startswith(("/", "／")))
+@routes.message(StateFilter(VisitForm.problem), F.text, ~F.text.startswith(("/", "／")))
 async def form_problem(message: Message, state: FSMContext) -> None:
     await state.update_data(problem=message.text[:MAX_INPUT])
     await _ask_confirm(message, state)
 
 
-@router.callback_query(F.data == "vf:noproblem")
+@routes.callback_query(F.data == "vf:noproblem")
 async def form_no_problem(call: CallbackQuery, state: FSMContext) -> None:
     if await state.get_state() != VisitForm.problem.state:
         await call.answer(texts.FORM_EXPIRED, show_alert=True)
@@ -156,7 +156,7 @@ async def form_no_problem(call: CallbackQuery, state: FSMContext) -> None:
     await _ask_confirm(call.message, state)
 
 
-@router.callback_query(F.data == "vf:ok")
+@routes.callback_query(F.data == "vf:ok")
 async def form_ok(call: CallbackQuery, ledger: LedgerService, member, state: FSMContext) -> None:
     if await state.get_state() != VisitForm.confirm.state or not member:
         await call.answer(texts.FORM_EXPIRED, show_alert=True)
@@ -179,7 +179,7 @@ async def form_ok(call: CallbackQuery, ledger: LedgerService, member, state: FSM
     await reply(call.message, confirmation(ledger, result), reply_markup=markup)
 
 
-@router.message(F.location)
+@routes.message(F.location)
 async def location(message: Message, ledger: LedgerService, member) -> None:
     if not await need_member(message, member):
         return
@@ -193,7 +193,7 @@ async def location(message: Message, ledger: LedgerService, member) -> None:
     await reply(message, texts.ATTACHED_LOCATION)
 
 
-@router.message(F.photo)
+@routes.message(F.photo)
 async def photo(message: Message, ledger: LedgerService, member) -> None:
     if not await need_member(message, member):
         return
@@ -205,6 +205,6 @@ async def photo(message: Message, ledger: LedgerService, member) -> None:
     await reply(message, texts.ATTACHED_PHOTO)
 
 
-@router.message(F.voice | F.audio | F.video_note)
+@routes.message(F.voice | F.audio | F.video_note)
 async def voice(message: Message) -> None:
     await reply(message, texts.VOICE)

@@ -149,8 +149,6 @@ class LedgerService:
             existing = repo.member_by_telegram(self.db, telegram_id)
             invite = repo.invite(self.db, code.strip())
             if invite is None:
-                if existing:
-                    return existing
                 raise NotFound("邀请码不对，请向村里或乡镇管理员要一个新的。")
             if invite["used_by"]:
                 used_by = repo.member(self.db, invite["used_by"])
@@ -159,15 +157,29 @@ class LedgerService:
                 raise Conflict("这个邀请码已经用过了，请向管理员要一个新的。")
             if existing:
                 raise Conflict(f"您已经登记为{existing.name}，不用再用邀请码。")
-            member_id = repo.insert_member(
-                self.db,
-                invite["name"] or name,
-                invite["role"],
-                invite["village"],
-                invite["grid"],
-                "",
-                telegram_id,
+            # an invite naming someone on the roster binds that member (and their households)
+            named = (
+                [
+                    m
+                    for m in repo.members_named(self.db, invite["name"])
+                    if m.village == invite["village"] and m.telegram_id is None
+                ]
+                if invite["name"]
+                else []
             )
+            if named:
+                member_id = named[0].id
+                repo.bind_telegram(self.db, member_id, telegram_id)
+            else:
+                member_id = repo.insert_member(
+                    self.db,
+                    invite["name"] or name,
+                    invite["role"],
+                    invite["village"],
+                    invite["grid"],
+                    "",
+                    telegram_id,
+                )
             repo.use_invite(self.db, invite["code"], member_id)
             created = repo.member(self.db, member_id)
             repo.audit(self.db, member_id, "member", member_id, "redeem_invite", None, created)
