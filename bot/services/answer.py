@@ -139,7 +139,9 @@ class Answerer:
         if fit >= CARD_FIT:
             return card, fit
         runner_up = ranking.cards[1][1] if len(ranking.cards) > 1 else 0.0
-        in_scope = (
+        # with official documents indexed, the refusal model must agree the question is in
+        # scope; with the bundled cards alone there is nothing else to consult
+        in_scope = not ranking.articles or (
             self.refusal.confidence(ranking.features) >= self.settings.retrieval.min_confidence
         )
         if fit >= CARD_FIT_WITH_MARGIN and fit >= CARD_MARGIN * runner_up and in_scope:
