@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def build_dispatcher(
-    settings: Settings, answerer: Answerer, ledger: LedgerService, storage=None
+    settings: Settings, answerer: Answerer, ledger: LedgerService, storage=None, identity=None
 ) -> Dispatcher:
     from bot.fsm_storage import SQLiteStorage
 
@@ -31,7 +31,7 @@ def build_dispatcher(
     dp["settings"] = settings
     dp["answerer"] = answerer
     dp["ledger"] = ledger
-    identity = IdentityMiddleware(ledger)
+    identity = identity or IdentityMiddleware(ledger)
     dp.message.outer_middleware(identity)
     dp.callback_query.outer_middleware(identity)
     # order is priority: commands and forms first, the catch-all last

@@ -1,79 +1,201 @@
-"""Local console chat: the same answer service as the bot, one message per line.
+"""Local console chat: the bot's own Dispatcher and handlers, with a session that prints.
 
-Reads from a terminal interactively or from a pipe (one message a line) and stops at the end
-of input. With an empty data directory it first indexes the bundled knowledge.
+Every line is fed as a Telegram Update, so the console runs exactly the bot's flows: policy
+questions, /走访 (one line or the guided form), problems, reports. Buttons are printed with a
+number; type `按1` to press button 1 of the last message. Files (chart, Excel) are saved under
+the data directory and their path printed. Reads a terminal interactively or a pipe line by
+line, and stops at the end of input.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import sys
+import time
 from collections.abc import Iterable
-from typing import TextIO
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import AnswerCallbackQuery, GetMe, SendDocument, SendMessage, SendPhoto
+from aiogram.types import Chat, Message, Update, User
 
 from bot.config import Settings
-from bot.services.answer import Answerer, ensure_index, format_answer
+from bot.services.answer import Answerer, ensure_index
+from bot.services.ledger_service import LedgerService
+from bot.services.ledger_types import Member
 
-WELCOME = "联户助手（本机对话）。直接打字问政策，比如“王大爷儿子不管他，能吃低保不”。输入 /帮助 看用法，Ctrl+D 退出。"
-HELP = (
-    "用法：\n"
-    "  直接打字：问政策，回答附文件和条款\n"
-    "  /问 问题：同上\n"
-    "  /帮助：看这段说明\n"
-    "  /退出：结束对话"
+WELCOME = (
+    "联户助手（本机对话）。直接打字问政策；/帮助 看全部命令；按1 表示点第 1 个按钮；Ctrl+D 退出。"
 )
 INDEXING = "第一次使用，正在建立政策知识索引，请稍等……"
-UNKNOWN_COMMAND = "没有这个命令。输入 /帮助 看能用的命令，或直接打字问政策。"
-ASK_PREFIXES = ("/ask", "/问")
-HELP_COMMANDS = {"/help", "/帮助", "/start"}
-QUIT_COMMANDS = {"/quit", "/exit", "/退出"}
+NO_SUCH_MEMBER = "台账里没有“{name}”，将以未登记身份对话（只能问政策）。"
+CONSOLE_USER = 1
+BOT_USER = User(id=1, is_bot=True, first_name="联户助手", username="lianhu_console_bot")
 
 
-def reply_to(text: str, answerer: Answerer, region: str | None = None) -> str | None:
-    """The console's reply to one message; None means the user asked to stop."""
-    text = text.strip().replace("／", "/", 1) if text.strip().startswith("／") else text.strip()
-    if not text:
-        return ""
-    command, _, rest = text.partition(" ")
-    command = command.split("@", 1)[0].lower()
-    if command in QUIT_COMMANDS:
-        return None
-    if command in HELP_COMMANDS:
-        return HELP
-    if command in ASK_PREFIXES:
-        return format_answer(answerer.answer(rest, region=region))
-    if text.startswith("/"):
-        return UNKNOWN_COMMAND
-    return format_answer(answerer.answer(text, region=region))
+class PrintingSession(BaseSession):
+    """Prints what the bot would send; remembers the last buttons so they can be pressed."""
+
+    def __init__(self, out: TextIO, outbox: Path):
+        super().__init__()
+        self.out = out
+        self.outbox = outbox
+        self.buttons: list[str] = []
+        self._ids = itertools.count(100000)
+
+    async def make_request(self, bot, method, timeout=None):
+        if isinstance(method, GetMe):
+            return BOT_USER
+        if isinstance(method, AnswerCallbackQuery):
+            if method.text:
+                print(f"（提示）{method.text}", file=self.out, flush=True)
+            return True
+        if isinstance(method, SendMessage):
+            print(_plain(method.text), file=self.out, flush=True)
+            self._show_buttons(method.reply_markup)
+        elif isinstance(method, (SendPhoto, SendDocument)):
+            upload = method.photo if isinstance(method, SendPhoto) else method.document
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            path = self.outbox / f"{int(time.time())}-{upload.filename}"
+            path.write_bytes(upload.data)
+            print(f"（文件已保存：{path}）{method.caption or ''}", file=self.out, flush=True)
+        if isinstance(method, (SendMessage, SendPhoto, SendDocument)):
+            return Message(
+                message_id=next(self._ids),
+                date=datetime.now(),
+                chat=Chat(id=CONSOLE_USER, type="private"),
+            )
+        return True
+
+    def _show_buttons(self, markup) -> None:
+        if markup is None or not getattr(markup, "inline_keyboard", None):
+            return
+        self.buttons = [b.callback_data for row in markup.inline_keyboard for b in row]
+        labels = [b.text for row in markup.inline_keyboard for b in row]
+        print(
+            "  " + "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)),
+            file=self.out,
+            flush=True,
+        )
+
+    async def close(self):
+        pass
+
+    async def stream_content(
+        self, *args, **kwargs
+    ):  # pragma: no cover - the console downloads nothing
+        raise NotImplementedError
+
+
+class FixedIdentity(BaseMiddleware):
+    """The console speaks as one member (or as an unregistered person)."""
+
+    def __init__(self, member: Member | None):
+        self.member = member
+
+    async def __call__(self, handler, event, data: dict[str, Any]):
+        data["member"] = self.member
+        return await handler(event, data)
+
+
+def _plain(html_text: str) -> str:
+    import html
+
+    return html.unescape(html_text)
+
+
+def pick_member(ledger: LedgerService, name: str | None, role: str | None) -> Member | None:
+    from bot.ledger import repo
+
+    if name:
+        found = repo.members_named(ledger.db, name)
+        return found[0] if found else None
+    if role:
+        found = repo.members_with_role(ledger.db, (role,))
+        return found[0] if found else None
+    return None
+
+
+async def _run(
+    settings: Settings, lines: Iterable[str], out: TextIO, member: Member | None
+) -> None:
+    from bot.app import build_dispatcher
+    from bot.fsm_storage import SQLiteStorage
+
+    answerer = Answerer.from_settings(settings)
+    ledger = LedgerService.open(settings)
+    session = PrintingSession(out, settings.data_dir / "outbox")
+    bot = Bot("1:console", session=session)
+    dp = build_dispatcher(
+        settings,
+        answerer,
+        ledger,
+        storage=SQLiteStorage(settings.data_dir / "console_fsm.db"),
+        identity=FixedIdentity(member),
+    )
+    ids = itertools.count(int(time.time() * 1000))
+    user = {"id": CONSOLE_USER, "is_bot": False, "first_name": member.name if member else "访客"}
+    chat = {"id": CONSOLE_USER, "type": "private"}
+    for line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/退出", "/quit", "/exit"):
+            break
+        n = next(ids)
+        if text.startswith("按") and text[1:].strip().isdigit():
+            index = int(text[1:].strip()) - 1
+            if not 0 <= index < len(session.buttons):
+                print("没有这个按钮。", file=out, flush=True)
+                continue
+            body = {
+                "callback_query": {
+                    "id": str(n),
+                    "from": user,
+                    "chat_instance": "console",
+                    "data": session.buttons[index],
+                    "message": {"message_id": n, "date": int(time.time()), "chat": chat},
+                }
+            }
+        else:
+            body = {
+                "message": {
+                    "message_id": n,
+                    "date": int(time.time()),
+                    "chat": chat,
+                    "from": user,
+                    "text": text,
+                }
+            }
+        await dp.feed_update(bot, Update.model_validate({"update_id": n, **body}))
 
 
 def run_console(
     settings: Settings,
     lines: Iterable[str] | None = None,
     out: TextIO = sys.stdout,
-    region: str | None = None,
+    as_name: str | None = None,
+    role: str | None = None,
 ) -> None:
-    interactive = lines is None and sys.stdin.isatty()
-    if _needs_index(settings):
-        print(INDEXING, file=out, flush=True)
-        ensure_index(settings)
-    answerer = Answerer.from_settings(settings)
-    if interactive:
-        print(WELCOME, file=out)
-    source = lines if lines is not None else _stdin_lines(interactive)
-    for line in source:
-        reply = reply_to(line, answerer, region)
-        if reply is None:
-            break
-        if reply:
-            print(reply, file=out, flush=True)
-            if interactive:
-                print(file=out)
-
-
-def _needs_index(settings: Settings) -> bool:
     from bot.search.keyword import KeywordIndex
 
-    return not KeywordIndex.exists(settings.index_dir)
+    if not KeywordIndex.exists(settings.index_dir):
+        print(INDEXING, file=out, flush=True)
+        ensure_index(settings)
+    ledger = LedgerService.open(settings)
+    member = pick_member(ledger, as_name, role)
+    ledger.close_db()
+    if (as_name or role) and member is None:
+        print(NO_SUCH_MEMBER.format(name=as_name or role), file=out, flush=True)
+    interactive = lines is None and sys.stdin.isatty()
+    if interactive:
+        print(WELCOME, file=out, flush=True)
+    source = lines if lines is not None else _stdin_lines(interactive)
+    asyncio.run(_run(settings, source, out, member))
 
 
 def _stdin_lines(interactive: bool):

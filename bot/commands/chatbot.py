@@ -38,9 +38,13 @@ def run_command(data_dir: DataDirOption = None) -> None:
 
 def chat_command(
     data_dir: DataDirOption = None,
-    region: Annotated[str | None, typer.Option("--region", help="所在地区，用于地方标准")] = None,
+    as_name: Annotated[str | None, typer.Option("--as", help="以台账里这位成员的身份对话")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="以这个角色的第一位成员对话，如 village_coordinator"),
+    ] = None,
 ) -> None:
-    """本机对话：和机器人一样问政策；一行一条消息，也可从管道读入，读完自动结束。"""
+    """本机对话：和机器人完全相同的流程（问政策、走访、问题、周报）；一行一条消息，也可从管道读入。"""
     from bot.console import run_console
 
-    run_console(settings_for(data_dir), region=region)
+    run_console(settings_for(data_dir), as_name=as_name, role=role)
