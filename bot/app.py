@@ -56,6 +56,8 @@ def menu() -> list[BotCommand]:
 
 
 async def run_polling(settings: Settings) -> None:
+    if settings.bot.mode != "polling":
+        raise SystemExit("[bot] mode：目前只支持 polling（长轮询），webhook 模式尚未实现。")
     ensure_index(settings)
     answerer = Answerer.from_settings(settings)
     ledger = LedgerService.open(settings)
