@@ -55,9 +55,17 @@ def menu() -> list[BotCommand]:
     return [BotCommand(command=c.name, description=c.help[:100]) for c in texts.COMMANDS if c.menu]
 
 
-async def run_polling(settings: Settings) -> None:
-    if settings.bot.mode != "polling":
-        raise SystemExit("[bot] mode：目前只支持 polling（长轮询），webhook 模式尚未实现。")
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+async def run_bot_async(settings: Settings) -> None:
+    """Long polling by default; `[bot] mode = "webhook"` serves Telegram's POSTs instead."""
+    if settings.bot.mode not in ("polling", "webhook"):
+        raise SystemExit("[bot] mode 只能是 polling 或 webhook。")
+    if settings.bot.mode == "webhook" and not settings.bot.webhook_url:
+        raise SystemExit(
+            "[bot] mode = webhook 需要 webhook_url（Telegram 能访问到的 https 地址）。"
+        )
     ensure_index(settings)
     answerer = Answerer.from_settings(settings)
     ledger = LedgerService.open(settings)
@@ -68,12 +76,43 @@ async def run_polling(settings: Settings) -> None:
 
     scheduler = start_scheduler(settings, bot, ledger)
     try:
-        await dp.start_polling(bot, handle_signals=True)
+        if settings.bot.mode == "webhook":
+            await serve_webhook(settings, dp, bot)
+        else:
+            await dp.start_polling(bot, handle_signals=True)
     finally:
         scheduler.shutdown(wait=False)
         await bot.session.close()
 
 
+async def serve_webhook(settings: Settings, dp: Dispatcher, bot: Bot) -> None:
+    """Register the webhook with Telegram and serve updates on host:port until stopped."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    secret = settings.bot.token.get_secret_value().split(":")[-1][:32].replace("-", "_")
+    await bot.set_webhook(
+        settings.bot.webhook_url.rstrip("/") + WEBHOOK_PATH,
+        secret_token=secret,
+        drop_pending_updates=False,
+    )
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+        app, path=WEBHOOK_PATH
+    )
+    setup_application(app, dp, bot=bot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, settings.bot.webhook_host, settings.bot.webhook_port).start()
+    log.info(
+        "webhook on %s:%s%s", settings.bot.webhook_host, settings.bot.webhook_port, WEBHOOK_PATH
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
 def run_bot(settings: Settings) -> None:
     logging.getLogger("aiogram").setLevel(logging.INFO)
-    asyncio.run(run_polling(settings))
+    asyncio.run(run_bot_async(settings))

@@ -135,3 +135,67 @@ async def test_e2e_register_ask_visit_escalate_resolve_followup_digest(tmp_path)
     assert ("followed_up", "满意") == db.execute(
         "SELECT status, satisfaction FROM problems"
     ).fetchone()
+
+
+@pytest.mark.e2e
+async def test_e2e_webhook_mode_answers_a_posted_update(tmp_path):
+    """Webhook mode: the bot registers its URL, then answers an update POSTed to it."""
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = FakeTelegram()
+    base = await fake.start()
+    env = {
+        **os.environ,
+        "LIANHU_BOT__TOKEN": "123456:TEST",
+        "LIANHU_BOT__API_BASE": base,
+        "LIANHU_DATA_DIR": str(tmp_path),
+        "LIANHU_BOT__MODE": "webhook",
+        "LIANHU_BOT__WEBHOOK_URL": f"http://127.0.0.1:{port}",
+        "LIANHU_BOT__WEBHOOK_PORT": str(port),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        registered = await fake.wait_for(lambda m, p: m == "setWebhook", timeout=90)
+        url, secret = registered[0][1]["url"], registered[0][1]["secret_token"]
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 5, "type": "private"},
+                "from": {"id": 5, "is_bot": False, "first_name": "访客"},
+                "text": "家里穷，能吃低保不",
+            },
+        }
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):  # the server starts listening right after setWebhook
+                try:
+                    async with http.post(
+                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+                    ) as r:
+                        assert 200 == r.status
+                        break
+                except aiohttp.ClientConnectorError:
+                    await asyncio.sleep(0.2)
+            async with http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "forged"}
+            ) as r:
+                assert 401 == r.status
+        assert "第九条" in await _said(fake, 5, "依据")
+    finally:
+        process.terminate()
+        await process.wait()
+        await fake.stop()
