@@ -38,6 +38,10 @@ CARDS_CONSIDERED = 3
 BIGRAM_WEIGHT = 0.6
 DOC_WEIGHT = 0.35
 CANDIDATES = 200
+# Pseudo-relevance feedback: words shared by the best PRF_DOCS articles, PRF_TERMS of them.
+PRF_DOCS = 3
+PRF_TERMS = 10
+PRF_WEIGHT = 0.3
 DENSE_CANDIDATES = 50
 
 
@@ -148,15 +152,26 @@ class Retriever:
         for card, fit in cards[:CARDS_CONSIDERED]:
             rows_cited = self._card_rows.get(card["id"], [])
             fused[rows_cited] += CARD_CITATION_BOOST * fit
-        n = min(CANDIDATES, fused.size)
-        rows = np.argpartition(-fused, n - 1)[:n]
-        rows = rows[np.argsort(-fused[rows], kind="stable")]
+        fused += PRF_WEIGHT * self._feedback(query, _top_rows(fused, PRF_DOCS))
+        rows = _top_rows(fused, CANDIDATES)
         raw = {
             "word_fit": float(words.max()) / _ceiling(kw.art_words, query.words),
             "bigram_fit": float(bigrams.max()) / _ceiling(kw.art_bigrams, query.bigrams),
             "doc_fit": float(doc_raw.max()) / _ceiling(kw.doc_words, query.words),
         }
         return rows, fused, raw
+
+    def _feedback(self, query: Query, top: np.ndarray) -> np.ndarray:
+        """Pseudo-relevance feedback: the words the best few articles share (weighted by IDF)
+        are searched too, which reaches articles that say the same thing in other words."""
+        weights: dict[str, float] = {}
+        units = self.store.units_by_id([int(self.keyword.art_unit_ids[r]) for r in top])
+        for unit in units.values():
+            for term in set(unit.tokens.split()):
+                if term not in query.words:
+                    weights[term] = weights.get(term, 0.0) + self.keyword.art_words.term_idf(term)
+        best = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:PRF_TERMS])
+        return _scaled(self.keyword.art_words.scores({t: 1.0 for t in best})) if best else 0.0
 
     def _fuse_dense(self, question: str, rows: np.ndarray, fused: np.ndarray):
         """Reciprocal-rank fusion of the keyword ranking with the dense one."""
@@ -284,6 +299,15 @@ class Retriever:
             "card_fit": ranking.cards[0][1] if ranking.cards else 0.0,
             "current_figure": 1.0 if query.asks_current_figure else 0.0,
         }
+
+
+def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n highest scores, best first."""
+    n = min(n, scores.size)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.argpartition(-scores, n - 1)[:n]
+    return rows[np.argsort(-scores[rows], kind="stable")]
 
 
 def _ceiling(index, terms: dict[str, float]) -> float:
