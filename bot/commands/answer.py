@@ -100,13 +100,20 @@ def eval_command(
 def calibrate_command(
     file: Annotated[Path, typer.Argument(help="带标注的问题集 JSONL（gold 为空表示超出范围）")],
     data_dir: DataDirOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="写入的模型文件")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="写入的模型文件；默认存在数据目录的索引旁（knowledge/ 里的是随附的默认模型）",
+        ),
+    ] = None,
 ) -> None:
     """用带标注的问题拟合拒答模型（何时说“没有依据”），并报告留一交叉验证的结果。"""
     from bot.search.loader import load_retriever
     from bot.services.calibrate import calibrate
 
     settings = settings_for(data_dir)
-    target = out or settings.knowledge_dir / "refusal_model.json"
+    # the signals depend on the index, so by default the model belongs to this data directory
+    target = out or settings.index_dir / "refusal_model.json"
     report = calibrate(load_retriever(settings), file, target, settings.retrieval.min_confidence)
     typer.echo(json.dumps(report, ensure_ascii=False))

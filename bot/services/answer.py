@@ -58,7 +58,11 @@ class Answerer:
         self.retriever = retriever
         self.llm = llm
         self.offices = load_offices(settings.knowledge_dir / "offices.tsv")
-        self.refusal = RefusalModel.load(settings.knowledge_dir / "refusal_model.json")
+        # a model calibrated on this data directory's own index wins over the bundled one
+        own = settings.index_dir / "refusal_model.json"
+        self.refusal = RefusalModel.load(
+            own if own.is_file() else settings.knowledge_dir / "refusal_model.json"
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, use_llm: bool = True) -> Answerer:
