@@ -53,67 +53,64 @@ async def weekly_digest(bot: Bot, ledger: LedgerService) -> int:
     return sent
 
 
-async def monthly_reminders(bot: Bot, ledger: LedgerService) -> int:
-    period = ledger.today().strftime("%Y-%m")
-    if repo.run_finished(ledger.db, "monthly_reminder", period):
+async def _remind(
+    bot: Bot, ledger: LedgerService, job: str, period: str, recipients, message_for
+) -> int:
+    """Send each recipient their text (None: nothing to say) once per period, then record the run."""
+    if repo.run_finished(ledger.db, job, period):
         return 0
     sent = 0
-    for member in repo.members_with_role(ledger.db, ("volunteer",)):
-        due = ledger.due_households(member)
-        if (
-            not member.telegram_id
-            or not due
-            or repo.delivered(ledger.db, "monthly_reminder", period, member.telegram_id)
-        ):
+    for member in recipients:
+        if not member.telegram_id or repo.delivered(ledger.db, job, period, member.telegram_id):
             continue
-        names = "、".join(h.label for h, _ in due[:20])
-        text = f"本月还有 {len(due)} 户重点户没走访：{names}。发 /走访 记录。"
-        if await deliver(
-            ledger.db,
-            member.telegram_id,
-            lambda c=member.telegram_id, t=text: bot.send_message(c, t, parse_mode=None),
-        ):
-            repo.record_delivery(ledger.db, "monthly_reminder", period, member.telegram_id)
+        text = message_for(member)
+        if text is None:
+            continue
+        send = lambda c=member.telegram_id, t=text: bot.send_message(c, t, parse_mode=None)  # noqa: E731
+        if await deliver(ledger.db, member.telegram_id, send):
+            repo.record_delivery(ledger.db, job, period, member.telegram_id)
             sent += 1
-    repo.record_run(ledger.db, "monthly_reminder", period, finished=True, sent=sent)
+    repo.record_run(ledger.db, job, period, finished=True, sent=sent)
     return sent
+
+
+async def monthly_reminders(bot: Bot, ledger: LedgerService) -> int:
+    def message_for(member):
+        due = ledger.due_households(member)
+        if not due:
+            return None
+        names = "、".join(h.label for h, _ in due[:20])
+        return f"本月还有 {len(due)} 户重点户没走访：{names}。发 /走访 记录。"
+
+    volunteers = repo.members_with_role(ledger.db, ("volunteer",))
+    return await _remind(
+        bot, ledger, "monthly_reminder", ledger.today().strftime("%Y-%m"), volunteers, message_for
+    )
+
+
+LEVEL_OF_ROLE = {
+    "volunteer": "volunteer",
+    "village_coordinator": "village",
+    "township_coordinator": "township",
+}
 
 
 async def overdue_reminders(bot: Bot, ledger: LedgerService) -> int:
     """Each open overdue item goes to whoever must act at its level."""
-    period = ledger.today().isoformat()
-    if repo.run_finished(ledger.db, "overdue", period):
-        return 0
-    sent = 0
-    recipients = repo.members_with_role(
-        ledger.db, ("volunteer", "village_coordinator", "township_coordinator")
-    )
-    wanted_level = {
-        "volunteer": "volunteer",
-        "village_coordinator": "village",
-        "township_coordinator": "township",
-    }
-    for member in recipients:
-        items = [p for p in ledger.overdue(member) if p.level == wanted_level[member.role]]
-        if (
-            not member.telegram_id
-            or not items
-            or repo.delivered(ledger.db, "overdue", period, member.telegram_id)
-        ):
-            continue
+
+    def message_for(member):
+        items = [p for p in ledger.overdue(member) if p.level == LEVEL_OF_ROLE[member.role]]
+        if not items:
+            return None
         lines = [f"有 {len(items)} 个问题已超期："] + [
             f"#{p.id} {p.description[:30]}" for p in items[:15]
         ]
-        text = "\n".join(lines)
-        if await deliver(
-            ledger.db,
-            member.telegram_id,
-            lambda c=member.telegram_id, t=text: bot.send_message(c, t, parse_mode=None),
-        ):
-            repo.record_delivery(ledger.db, "overdue", period, member.telegram_id)
-            sent += 1
-    repo.record_run(ledger.db, "overdue", period, finished=True, sent=sent)
-    return sent
+        return "\n".join(lines)
+
+    recipients = repo.members_with_role(ledger.db, tuple(LEVEL_OF_ROLE))
+    return await _remind(
+        bot, ledger, "overdue", ledger.today().isoformat(), recipients, message_for
+    )
 
 
 def start_scheduler(settings: Settings, bot: Bot, ledger: LedgerService) -> AsyncIOScheduler:

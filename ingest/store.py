@@ -44,6 +44,13 @@ CREATE TABLE IF NOT EXISTS cards (
 """
 
 
+# columns in the order of StoredUnit's fields
+_UNIT_SELECT = (
+    "SELECT u.id, u.doc_id, d.kind, d.title, u.article, u.chapter, u.part, u.text, u.tokens, u.norm "
+    "FROM units u JOIN documents d ON d.id = u.doc_id"
+)
+
+
 @dataclass(frozen=True)
 class StoredUnit:
     id: int
@@ -159,12 +166,7 @@ class IndexStore:
     # -- reading ------------------------------------------------------------------------------
     def iter_units(self, kind: str) -> Iterator[StoredUnit]:
         """Units of one kind in a stable order (document id, then position)."""
-        rows = self.db.execute(
-            "SELECT u.id, u.doc_id, d.kind, d.title, u.article, u.chapter, u.part, u.text, "
-            "u.tokens, u.norm FROM units u JOIN documents d ON d.id = u.doc_id "
-            "WHERE d.kind=? ORDER BY u.doc_id, u.ord",
-            (kind,),
-        )
+        rows = self.db.execute(f"{_UNIT_SELECT} WHERE d.kind=? ORDER BY u.doc_id, u.ord", (kind,))
         for row in rows:
             yield StoredUnit(*row)
 
@@ -173,8 +175,7 @@ class IndexStore:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT u.id, u.doc_id, d.kind, d.title, u.article, u.chapter, u.part, u.text, "
-            f"u.tokens, u.norm FROM units u JOIN documents d ON d.id = u.doc_id WHERE u.id IN ({marks})",
+            f"{_UNIT_SELECT} WHERE u.id IN ({marks})",
             list(ids),
         )
         return {row[0]: StoredUnit(*row) for row in rows}

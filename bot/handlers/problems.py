@@ -49,12 +49,9 @@ def problem_keyboard(
 
 
 def describe(ledger: LedgerService, problem: Problem) -> str:
-    household = ledger.db.execute(
-        "SELECT village || head_name FROM households WHERE id=?", [problem.household_id]
-    ).fetchone()[0]
     return texts.PROBLEM_LINE.format(
         id=problem.id,
-        household=household,
+        household=ledger.household_name(problem.household_id),
         status=STATUS_NAMES[problem.status],
         description=problem.description[:60],
         deadline=ledger.local(problem.deadline).strftime("%m-%d"),

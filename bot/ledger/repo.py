@@ -617,3 +617,29 @@ def block_chat(db, chat_id: int) -> None:
 
 def is_blocked(db, chat_id: int) -> bool:
     return bool(db.execute("SELECT 1 FROM blocked_chats WHERE chat_id=?", [chat_id]).fetchone())
+
+
+# -- demo seeding ------------------------------------------------------------------------------------
+def count_members(db) -> int:
+    return db.execute("SELECT count(*) FROM members").fetchone()[0]
+
+
+def member_exists(db, name: str, village: str) -> bool:
+    return bool(
+        db.execute("SELECT 1 FROM members WHERE name=? AND village=?", [name, village]).fetchone()
+    )
+
+
+def village_coordinator_of(db, household_id: int) -> int | None:
+    row = db.execute(
+        "SELECT m.id FROM members m JOIN households h ON h.village = m.village "
+        "WHERE h.id=? AND m.role='village_coordinator' ORDER BY m.id LIMIT 1",
+        [household_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def set_problem_fields(db, problem_id: int, **fields: Any) -> None:
+    """Write fields without a version check: only for seeding history (the demo)."""
+    sets = ", ".join(f"{k}=?" for k in fields)
+    db.execute(f"UPDATE problems SET {sets} WHERE id=?", [*fields.values(), problem_id])

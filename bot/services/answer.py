@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.search.retriever import RankedArticle, Ranking, Retriever, title_key
 from bot.services import answer_texts as T
 from bot.services.answer_types import Answer, Citation
+from bot.services.local_standards import local_note
 from bot.services.refusal import RefusalModel
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class Answerer:
         office = self._office(ranking.query.norm, "")
         if ranking.query.asks_current_figure:
             # this year's amounts are set locally every year; no article states them
-            note = _local_note(self.settings.knowledge_dir, question, region)
+            note = local_note(self.settings.knowledge_dir, question, region)
             result.refused = True
             result.answer = T.FIGURE_IS_LOCAL
             result.next_steps = note or T.ASK_OFFICE.format(office=office)
@@ -128,7 +129,7 @@ class Answerer:
             )
             if self.llm is not None:
                 result.answer = self.llm.rewrite(question, result.citations, result.answer)
-        note = _local_note(self.settings.knowledge_dir, question, region)
+        note = local_note(self.settings.knowledge_dir, question, region)
         if note:
             result.next_steps = f"{note}\n{result.next_steps}".strip()
         return result
@@ -224,14 +225,6 @@ def _trim(text: str, limit: int = CITATION_CHARS) -> str:
 
 def _has_words(text: str) -> bool:
     return bool(re.search(r"[\u4e00-\u9fff\u3400-\u4dbfa-zA-Z]{2,}|[\u4e00-\u9fff]", text))
-
-
-def _local_note(knowledge_dir: Path, question: str, region: str | None) -> str | None:
-    try:
-        from bot.services.local_standards import local_note
-    except ImportError:
-        return None
-    return local_note(knowledge_dir, question, region)
 
 
 def ensure_index(settings: Settings, progress=None) -> bool:

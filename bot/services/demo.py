@@ -61,7 +61,7 @@ def build_demo(ledger: LedgerService, seed: int = 7) -> dict[str, int]:
     start = now - timedelta(weeks=WEEKS)
     counts = {"members": 0, "households": 0, "visits": 0, "problems": 0}
     with transaction(db):
-        if db.execute("SELECT count(*) FROM members").fetchone()[0]:
+        if repo.count_members(db):
             raise ValueError("数据目录里已经有台账数据，演示数据请用一个新的 --data-dir。")
         township = repo.insert_member(
             db, "乡镇党建办", "township_coordinator", "", "", "13700000000", None
@@ -84,9 +84,7 @@ def build_demo(ledger: LedgerService, seed: int = 7) -> dict[str, int]:
                 )
                 for _ in range(5):
                     name = _name(rng)
-                    while db.execute(
-                        "SELECT 1 FROM members WHERE name=? AND village=?", [name, village]
-                    ).fetchone():
+                    while repo.member_exists(db, name, village):
                         name = _name(rng)
                     volunteers[village].append(
                         repo.insert_member(
@@ -99,12 +97,12 @@ def build_demo(ledger: LedgerService, seed: int = 7) -> dict[str, int]:
                             None,
                         )
                     )
-        counts["members"] = db.execute("SELECT count(*) FROM members").fetchone()[0]
+        counts["members"] = repo.count_members(db)
         households = []
         for i in range(250):
             village = VILLAGES[i % 3]
             vol = rng.choice(volunteers[village])
-            grid = db.execute("SELECT grid FROM members WHERE id=?", [vol]).fetchone()[0]
+            grid = repo.member(db, vol).grid
             tags = tuple(rng.sample(TAGS, rng.choice((0, 0, 0, 1, 1, 2))))
             phone = (
                 f"13{rng.randint(0, 9)}{rng.randint(10**7, 10**8 - 1)}"
@@ -174,11 +172,7 @@ def _demo_problem(db, rng, hid, vol, visit_id, moment, now, township, n, seed, l
         iso(moment),
         f"demo:{seed}:{n}:problem",
     )
-    village_admin = db.execute(
-        "SELECT m.id FROM members m JOIN households h ON h.village=m.village WHERE h.id=? "
-        "AND m.role='village_coordinator'",
-        [hid],
-    ).fetchone()[0]
+    village_admin = repo.village_coordinator_of(db, hid)
     path = rng.choices(("open", "spot", "village", "township", "stuck"), weights=(2, 4, 4, 2, 1))[0]
     t = moment
     state = {
@@ -274,17 +268,4 @@ def _demo_problem(db, rng, hid, vol, visit_id, moment, now, township, n, seed, l
                     rng.randint(24, 200),
                     closed_at=NOW,
                 )
-    db.execute(
-        "UPDATE problems SET status=?, level=?, resolved_at=?, result=?, closed_at=?, satisfaction=?, deadline=? "
-        "WHERE id=?",
-        [
-            state["status"],
-            state["level"],
-            state["resolved_at"],
-            state["result"],
-            state["closed_at"],
-            state["satisfaction"],
-            state["deadline"],
-            pid,
-        ],
-    )
+    repo.set_problem_fields(db, pid, **state)

@@ -225,6 +225,11 @@ class LedgerService:
             raise NotFound("没有找到这户，或者这户不归您联系。")
         return found
 
+    def household_name(self, household_id: int) -> str:
+        """村 + 户主 of a household already shown to the member (a problem's, say)."""
+        found = repo.household(self.db, household_id)
+        return f"{found.village}{found.head_name}" if found else ""
+
     def find_household(self, member: Member, query: str) -> Household:
         """By id (户12 / 12), house number, or head's name tolerant of one wrong character or a
         same-sounding one; several matches give the candidates instead of a guess."""
@@ -603,7 +608,11 @@ class LedgerService:
         week: str | None = None,
     ) -> dict[str, int]:
         """Export for a viewer's scope (a village coordinator: their village); phones shown only
-        to the roles in [ledger] phone_visible_roles. No viewer: the whole ledger, masked."""
+        to the roles in [ledger] phone_visible_roles. No viewer: the whole ledger, masked.
+
+        Reads through its own connection: the bot runs an export in a worker thread while the
+        event loop keeps writing through the shared one."""
+        from bot.services.digest import build_digest
         from bot.services.export import export_workbook
 
         if viewer is not None and viewer.role == "village_coordinator":
@@ -611,9 +620,13 @@ class LedgerService:
         elif viewer is not None and viewer.role not in ("township_coordinator", "admin"):
             raise NotAllowed("只有村级、乡镇管理员可以导出台账。")
         show_phones = viewer is not None and viewer.role in self.settings.ledger.phone_visible_roles
-        return export_workbook(
-            self.db, path, self.digest(week, village), self.tz, show_phones, village
-        )
+        db = connect(self.settings.ledger_path)
+        try:
+            tags = list(self.settings.ledger.special_tags)
+            digest = build_digest(db, week, village, self.tz, tags, self.today())
+            return export_workbook(db, path, digest, self.tz, show_phones, village)
+        finally:
+            db.conn.close()
 
     def backup(self, target) -> None:
         """A consistent copy while the bot keeps writing: SQLite's online backup API."""
