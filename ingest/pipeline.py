@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Part of every content hash: bump it when splitting or tokenizing changes, so that a
 # re-ingest rebuilds the units instead of skipping "unchanged" documents.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "8"
 
 
 @dataclass

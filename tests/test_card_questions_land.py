@@ -50,4 +50,5 @@ def test_land_cards_lead_for_colloquial_questions(answerer):
     results = [(q, want, answerer.answer(q).card_id) for q, want in QUESTIONS]
     wrong = [r for r in results if r[1] != r[2]]
     print(f"{len(results) - len(wrong)} of {len(results)} lead with the right card")
-    assert len(results) - len(wrong) >= 20, wrong
+    # measured 2026-11-23: 25 of 26 with the bundled knowledge alone (21 on 2026-11-22)
+    assert len(results) - len(wrong) >= 25, wrong

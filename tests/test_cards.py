@@ -85,6 +85,46 @@ PLAIN_QUESTIONS = [
 ]
 
 
+# Written on 2026-11-23 before the cards got their second round of phrasings (by helpers who
+# never saw these) and before the matching changes of that day, then only counted, never used
+# to tune: the honest measure of how card matching generalizes. Measured then: 14 of 32 before,
+# 23 of 32 after.
+HELD_OUT_QUESTIONS = [
+    ("邻居家男人瘫了，女的一个人带俩娃，这种能报低保不", "dibao-tiaojian"),
+    ("低保申请交上去了，村里要把名字贴出来吗，多久有信", "dibao-shenqing"),
+    ("低保户家里新买了辆小轿车，低保还能保住不", "dibao-biandong"),
+    ("有户人家谎报收入吃了三年低保，钱得退回去不", "dibao-pianqu"),
+    ("傻子兄弟没人管，爹妈都没了，能进五保不", "tekun-shei"),
+    ("五保老人的丧事谁给办", "tekun-neirong"),
+    ("五保老人的侄子出息了，他的供养会停吗", "tekun-zhongzhi"),
+    ("家里男人出车祸了，一下子没了收入，能先救救急不", "linshi-jiuzhu"),
+    ("得了大病花了十几万，报完还剩好多，民政能帮点不", "yiliao-jiuzhu"),
+    ("外出打工的人在广东住院，老家的医保能报不", "yibao-yidi-jiesuan"),
+    ("看见诊所拿空白单子给人套医保的钱，往哪举报", "yibao-jubao"),
+    ("闺女出嫁了，爹娘老了她还要管不", "laoren-shanyang"),
+    ("八十多的老人每月那个高龄补贴咋领", "laoren-gaoling-butie"),
+    ("村里有个聋哑人被他哥打骂，谁能管管", "canji-fuyang"),
+    ("残疾娃上高中学费能免不", "canji-jiaoyu"),
+    ("地震把房子震裂了住不成，上面给安排住处不", "zaihai-anzhi"),
+    ("救灾发的大米被村干部拿回自己家了，咋弄", "zaihai-kuanwu"),
+    ("在自家地里给老人修个坟，违法不", "gengdi-jinzhi"),
+    ("地荒了两年没种，村里说要收回去，能收不", "gengdi-paohuang"),
+    ("俺家老房子塌了，在原地翻盖要审批吗", "zhaijidi-yihu-yizhai"),
+    ("宅基地批下来最大能有多少平方", "land-zhaijidi-mianji"),
+    ("村里征地公告都没贴就开始动土了，这合规矩不", "zhengdi-chengxu"),
+    ("征地补偿款让村里扣了一大半，剩下的才给俺们，合理不", "land-zhengdi-fenpei"),
+    ("老爹走了，他那份承包地俺们能接着种不", "chengbao-jicheng"),
+    ("媳妇嫁过来三年了，村里还没给她分地", "chengbao-xinzeng-renkou"),
+    ("村干部趁俺出去打工把俺的地包给别人了，咋办", "land-chengbao-qinquan"),
+    ("调解员给两家调好了，签了字，对方反悔了咋整", "tiaojie-xieyi"),
+    ("去县里上访的人回来被村干部找麻烦，这合法吗", "xinfang-baofu"),
+    ("信访回复了，俺觉得不公道，还能往上找不", "xinfang-fucha"),
+    ("村主任整天不干事，村民能把他撤了不", "cunwei-bamian"),
+    ("种的小麦买了保险，保费国家出一部分不", "land-baoxian-butie"),
+    ("在外头打工挣了点钱，回村开个养殖场有政策扶持没", "land-zhenxing-fanxiang"),
+]
+
+
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
     settings = load_settings(tmp_path_factory.mktemp("cards"))
@@ -95,9 +135,17 @@ def answerer(tmp_path_factory):
 def test_the_right_card_leads_for_plain_questions(answerer):
     results = [(q, expected, answerer.answer(q).card_id) for q, expected in PLAIN_QUESTIONS]
     wrong = [(q, expected, got) for q, expected, got in results if got != expected]
-    # Measured 2026-11-22: 20 of 32 lead with their card; the rest get no card (an extractive
-    # answer from the articles) or a neighbouring one. The misses show where phrasings are thin.
-    assert len(results) - len(wrong) >= 20, wrong
+    # Measured 2026-11-23: 26 of 32 lead with their card (20 on 2026-11-22); the rest get no
+    # card (an extractive answer from the articles) or a neighbouring one. These questions were
+    # looked at while improving the matching; see HELD_OUT_QUESTIONS for the unbiased figure.
+    assert len(results) - len(wrong) >= 26, wrong
+
+
+def test_the_right_card_leads_for_held_out_questions(answerer):
+    results = [(q, expected, answerer.answer(q).card_id) for q, expected in HELD_OUT_QUESTIONS]
+    wrong = [(q, expected, got) for q, expected, got in results if got != expected]
+    print(f"{len(results) - len(wrong)} of {len(results)} held-out questions lead with their card")
+    assert len(results) - len(wrong) >= 23, wrong
 
 
 def test_cards_answer_without_the_corpus_too(tmp_path):

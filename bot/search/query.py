@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from bot.search.tokenize import char_bigrams, tokens
+from bot.search.tokenize import char_bigrams, guessed_word_pieces, tokens
 from ingest.normalize import normalize
 
 EXPANSION_WEIGHT = 0.5
@@ -25,6 +25,7 @@ CORRECTION_WEIGHT = 0.9
 class Query:
     text: str
     norm: str
+    corrected: str = ""  # norm with homophone typos replaced (伸请 → 申请)
     words: dict[str, float] = field(default_factory=dict)
     bigrams: dict[str, float] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
@@ -47,11 +48,15 @@ class TermDictionary:
         """Sound → colloquial word, so that a misspelt colloquial word (新农报) still expands."""
         return _term_sounds(self.entries)
 
-    def expand(self, norm: str) -> list[str]:
-        """Official words for every colloquial word found in the normalized question."""
+    def expand(self, norm: str, words: frozenset[str] | set[str] = frozenset()) -> list[str]:
+        """Official words for every colloquial word found in the normalized question. A
+        one-character entry (征, 罚) counts only as a word of its own among `words` (the
+        question's tokens), never inside a longer word (公告, 报告)."""
         found: list[str] = []
         covered = norm
         for colloquial, official in self.entries:
+            if len(colloquial) == 1 and colloquial not in words:
+                continue
             if colloquial in covered:
                 found.extend(official)
                 # a longer entry (吃低保) hides its shorter parts (低保) from matching twice
@@ -148,7 +153,10 @@ def analyze(
     for typo, word in query.corrections:
         _add(query, word, CORRECTION_WEIGHT)
         corrected = corrected.replace(typo, word)
-    query.expansions = terms.expand(corrected)
+    query.corrected = corrected
+    said = tokens(corrected, normalized=True)
+    single = {*said, *(c for t in said for c in guessed_word_pieces(t))}
+    query.expansions = terms.expand(corrected, single)
     for word in query.expansions:
         _add(query, word, EXPANSION_WEIGHT)
     return query

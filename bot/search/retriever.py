@@ -15,7 +15,7 @@ import numpy as np
 
 from bot.search.keyword import KeywordIndex
 from bot.search.query import Query, TermDictionary, analyze
-from bot.search.tokenize import tokenizer, tokens
+from bot.search.tokenize import guessed_word_pieces, tokenizer, tokens
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ UNCITED_DOCUMENT_FACTOR = 0.8
 # fits only partly still lifts the articles it was written from.
 CARD_CITATION_BOOST = 0.5
 CARDS_CONSIDERED = 3
+# Word weights for how much of a question a card covers (see _meaning_weight).
+MEANING_WEIGHT_CAP = 4.0
+UNUSED_WORD_WEIGHT = MEANING_WEIGHT_CAP
 BIGRAM_WEIGHT = 0.6
 DOC_WEIGHT = 0.35
 CANDIDATES = 200
@@ -100,8 +103,8 @@ class Retriever:
         self._doc_regions = [
             next((p for p in PROVINCES if title.startswith(p)), "") for title in keyword.doc_titles
         ]
-        self._typical_idf = (
-            float(np.median(keyword.art_words.idf)) if keyword.art_words.n_units else 1.0
+        self._domain_words = frozenset(
+            word for colloquial, official in terms.entries for word in (colloquial, *official)
         )
         self._card_tokens = {
             unit.article: set(unit.tokens.split()) for unit in store.iter_units("card")
@@ -244,34 +247,46 @@ class Retriever:
     def _meaning_units(self, query: Query) -> dict[str, tuple[float, set[str]]]:
         """The question's words for coverage: each whole word (一家人, not also 一家 and 家人)
         with its weight and the forms that count as saying it: itself, its parts, and the
-        official words the term dictionary gives for it."""
-        originals = [t for t, w in query.words.items() if w >= 1.0 and len(t) >= 2]
+        official words the term dictionary gives for it. Read from the corrected question, so a
+        typo (新农报) counts as the word it stands for (新农保)."""
+        said = tokens(query.corrected or query.norm, normalized=True)
+        # single characters count only when the term dictionary knows them (要征 → 征 → 征收)
+        pieces = [c for t in said for c in guessed_word_pieces(t) if c in self._domain_words]
+        originals = list(dict.fromkeys(t for t in [*said, *pieces] if len(t) >= 2 or t in pieces))
         units = {}
         for t in originals:
             if any(t != u and t in u for u in originals):
                 continue  # a part of a longer word of the question
             forms = {t, *(u for u in originals if u in t)}
-            forms.update(tok for phrase in self.terms.expand(t) for tok in tokens(phrase))
-            units[t] = (self._idf(t), forms)
+            official = self.terms.expand(t, {t})
+            forms.update(tok for phrase in official for tok in tokens(phrase, normalized=True))
+            units[t] = (self._meaning_weight(t), forms)
         return units
 
-    def _idf(self, term: str) -> float:
-        """A word's weight for coverage: its IDF among articles, or among cards if only the
-        cards use it. A real word neither uses (jieba knows it: 玉米, 话费) weighs a typical
-        IDF, since nothing covers it; a made-up token (a name, 王大爷) and single characters
-        weigh nothing."""
+    def _meaning_weight(self, term: str) -> float:
+        """How much a word of the question matters for coverage. A word of the term dictionary
+        (低保, 五保, 宅基地) is what the question is about: full weight, however many cards use
+        it. Other words weigh their rarity (IDF among articles, else among cards) up to that
+        same cap, so an incidental rare word (三千, 一个月) cannot outweigh the subject. A real
+        word nobody uses (jieba knows it: 玉米, 话费) weighs the cap too: nothing covers it, and
+        a question about it is one no card answers. A made-up token (a name, 王大爷, or jieba's
+        guess 要征) and other single characters weigh nothing."""
         kw = self.keyword
+        if term in self._domain_words:
+            return MEANING_WEIGHT_CAP
         if len(term) < 2:
             return 0.0
         known = kw.art_words.term_idf(term) or kw.card_words.term_idf(term)
         if known:
-            return known
-        return self._typical_idf if tokenizer().FREQ.get(term) else 0.0
+            return min(known, MEANING_WEIGHT_CAP)
+        return UNUSED_WORD_WEIGHT if tokenizer().FREQ.get(term) else 0.0
 
     def _features(self, query: Query, ranking: Ranking) -> dict[str, float]:
         """Signals of whether the corpus can answer at all, for the refusal model."""
         kw = self.keyword
-        original = [t for t, w in query.words.items() if w >= 1.0]
+        # whole words only: single characters (征, 罚, and the pieces of a guessed word) are
+        # in almost every vocabulary and would make any question look covered
+        original = [t for t, w in query.words.items() if w >= 1.0 and len(t) >= 2]
         known = [t for t in original if t in kw.art_words.vocab]
         # real words (jieba knows them) that no document uses and no term entry explains:
         # 话费, 追肥, 公积金 — the question is about something the corpus does not cover

@@ -90,9 +90,10 @@ class Answerer:
         card, fit = self._fitting_card(ranking)
         card_refs = [tuple(c) for c in card["citations"]] if card else []
         ranked = _merge_ranked(
-            [*_named_place_first(ranking, region), *card_refs],
+            [*_named_place_first(ranking, region), *card_refs[:1]],
             ranking.articles,
             self.settings.retrieval.top_k,
+            also=card_refs[1:],
         )
         confidence = (
             max(fit, self.refusal.confidence(ranking.features)) if ranking.articles else fit
@@ -193,15 +194,21 @@ def _named_place_first(ranking: Ranking, region: str | None) -> list[tuple[str, 
     return []
 
 
-def _merge_ranked(card_refs, articles: list[RankedArticle], k: int) -> list[tuple[str, str]]:
-    """The card's citations first, then retrieval's articles; distinct by (title, article)."""
+def _merge_ranked(first, articles: list[RankedArticle], k: int, also=()) -> list[tuple[str, str]]:
+    """The ranking behind an answer, distinct by (title, article): `first` (a card's main
+    citation), then retrieval's articles, with `also` (a card's supporting citations) kept in
+    the top k even where retrieval ranks them lower, since the answer shows them. Supporting
+    citations do not go first: retrieval already lifted them by the card's fit, and where it
+    still ranks them low the question is usually about something next to the card."""
     out, seen = [], set()
-    for doc, article in [*card_refs, *((a.title, a.article) for a in articles)]:
+    for doc, article in [*first, *((a.title, a.article) for a in articles)]:
         key = (title_key(doc), article)
         if key not in seen:
             seen.add(key)
             out.append((doc, article))
-    return out[:k]
+    keys = {(title_key(d), a) for d, a in out[:k]}
+    missing = [(d, a) for d, a in also if (title_key(d), a) not in keys]
+    return out[: k - len(missing)] + missing
 
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！？!?])")
