@@ -9,6 +9,7 @@ from bot.search.keyword import KeywordIndex
 from bot.search.query import TermDictionary
 from bot.search.retriever import Retriever
 from bot.search.tokenize import load_term_words, tokenizer
+from bot.search.topics import TopicWords
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def load_retriever(settings: Settings) -> Retriever:
         dense=None,
         rrf_k=settings.retrieval.rrf_k,
         use_cards=settings.retrieval.use_cards,
+        topics=TopicWords.load(settings.knowledge_dir / "topics.tsv"),
     )
     retriever.analyze("伸请低保")  # load pinyin and jieba tables now, not on the first question
     retriever.dense = dense

@@ -16,6 +16,7 @@ import numpy as np
 from bot.search.keyword import KeywordIndex
 from bot.search.query import Query, TermDictionary, analyze
 from bot.search.tokenize import guessed_word_pieces, tokenizer, tokens
+from bot.search.topics import TopicWords
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ UNCITED_DOCUMENT_FACTOR = 0.8
 # fits only partly still lifts the articles it was written from.
 CARD_CITATION_BOOST = 0.5
 CARDS_CONSIDERED = 3
+# A card whose topic the question does not name, when it names others (张婶想办低保 and a 特困
+# card), fits this much less.
+OTHER_TOPIC_FACTOR = 0.75
 # Word weights for how much of a question a card covers (see _meaning_weight).
 MEANING_WEIGHT_CAP = 4.0
 UNUSED_WORD_WEIGHT = MEANING_WEIGHT_CAP
@@ -85,8 +89,10 @@ class Retriever:
         dense=None,
         rrf_k: int = 60,
         use_cards: bool = True,
+        topics: TopicWords | None = None,
     ):
         self.store = store
+        self.topics = topics or TopicWords()
         self.rrf_k = rrf_k
         self.keyword = keyword
         self.terms = terms
@@ -221,7 +227,8 @@ class Retriever:
         """Best cards first, each with its fit (0..1): how well its phrasings match the words
         it shares with the question (its score over the score of a card made of exactly the
         question's words), times the square root of the share of the question's meaning
-        (by corpus IDF) that the card speaks about at all."""
+        (see _meaning_weight) that the card speaks about at all; less for a card whose topic
+        the question does not name when it names others."""
         kw = self.keyword
         if not self._cards or not kw.card_words.n_units:
             return []
@@ -233,6 +240,7 @@ class Retriever:
         )
         words = self._meaning_units(query)
         total = sum(weight for weight, _ in words.values()) or 1.0
+        named = self.topics.named(query.corrected or query.norm)
         out = []
         for i in np.argsort(-scores)[:5]:
             if scores[i] <= 0:
@@ -241,6 +249,8 @@ class Retriever:
             card_tokens = self._card_tokens[card_id]
             covered = sum(w for w, forms in words.values() if forms & card_tokens)
             fit = min(1.0, float(scores[i]) / ceiling) * (covered / total) ** 0.5
+            if named and self._cards[card_id]["topic"] not in named:
+                fit *= OTHER_TOPIC_FACTOR
             out.append((self._cards[card_id], fit))
         return sorted(out, key=lambda pair: -pair[1])
 
