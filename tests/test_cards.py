@@ -125,6 +125,44 @@ HELD_OUT_QUESTIONS = [
 ]
 
 
+# Written on 2026-11-23 after all of that day's changes, run once: 31 of 32. They are shorter
+# and closer to the cards' main questions than the set above, so they flatter the matching more.
+HELD_OUT_AFTER_QUESTIONS = [
+    ("盲人坐公交车要买票不", "canji-chuxing"),
+    ("老娘的低保一个月到底按啥算的，咋每家领的不一样", "dibao-jiafa"),
+    ("城里吃低保的，家里收入都算哪些钱", "dibao-chengshi-shouru"),
+    ("吃低保的小伙子，社区给他介绍活他不去，低保还给吗", "dibao-jujue-gongzuo"),
+    ("低保户家里孩子没了工作，政府能帮着找个活不", "jiuye-jiuzhu"),
+    ("俺们家房子成了危房，吃低保的能给修房子的钱不", "zhufang-jiuzhu"),
+    ("五保户能自己申请不，还是村里报", "tekun-shenqing"),
+    ("五保老人的地给侄子种着，打的粮食归谁", "wubao-chengbaodi"),
+    ("调解员说这事闹不好要出人命，他该咋做", "tiaojie-jihua"),
+    ("调解不成，还能打官司不", "tiaojie-bucheng"),
+    ("村里二十多户一起去县里上访，能都去吗", "xinfang-zoufang-renshu"),
+    ("上访的事哪些信访局不管", "land-xinfang-bushouli"),
+    ("县医院给用了自费药没吭声，出院一算花了不少，这合规吗", "yibao-zifei-gaozhi"),
+    ("举报别人骗医保的钱，能给奖励不", "yibao-jubao"),
+    ("从小把俺拉扯大的哥哥老了没人管，俺得养他不", "laoren-xiongjie"),
+    ("受灾了村里那个灾情信息员是干啥的", "zaihai-xinxiyuan"),
+    ("宅基地上的老房子，国家保护不保护", "zhaijidi-baohu"),
+    ("征地的补偿标准多少年调一次，区片价是个啥", "zhengdi-biaozhun-tiaozheng"),
+    ("征地以后村里没跟俺签协议就让搬，行吗", "land-zhengdi-xieyi"),
+    ("修路的施工队临时占了俺家两亩地，用完了不给复耕咋办", "linshi-yongdi"),
+    ("黑土地能挖了卖土不", "heitudi-baohu"),
+    ("地荒着不种，政府会罚不", "gengdi-paohuang"),
+    ("基本农田能改种果树不", "jibennongtian-jinzhi"),
+    ("承包地的老人没了，儿女能接着种不", "chengbao-jicheng"),
+    ("村里分地，刚生的小孩能分上不", "chengbao-xinzeng-renkou"),
+    ("村民会议得来多少人才作数", "cunmin-huiyi"),
+    ("村民代表会一年开几次", "land-cunmin-daibiao"),
+    ("村委会定的事损害了俺家利益，能去告它撤销不", "land-cunwei-chexiao"),
+    ("村里合并要搬到镇上去，俺不想搬行不", "land-zhenxing-cunzhuang-chebing"),
+    ("俺的承包地能拿去信用社抵押贷款不", "land-chengbao-diya"),
+    ("种地买农业保险是自愿的还是强制的", "land-baoxian-ziyuan"),
+    ("村集体每年的收益分红能有俺一份不", "land-jiti-shouyi"),
+]
+
+
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
     settings = load_settings(tmp_path_factory.mktemp("cards"))
@@ -141,11 +179,14 @@ def test_the_right_card_leads_for_plain_questions(answerer):
     assert len(results) - len(wrong) >= 28, wrong
 
 
-def test_the_right_card_leads_for_held_out_questions(answerer):
-    results = [(q, expected, answerer.answer(q).card_id) for q, expected in HELD_OUT_QUESTIONS]
+@pytest.mark.parametrize(
+    ("questions", "measured"), [(HELD_OUT_QUESTIONS, 23), (HELD_OUT_AFTER_QUESTIONS, 31)]
+)
+def test_the_right_card_leads_for_held_out_questions(answerer, questions, measured):
+    results = [(q, expected, answerer.answer(q).card_id) for q, expected in questions]
     wrong = [(q, expected, got) for q, expected, got in results if got != expected]
     print(f"{len(results) - len(wrong)} of {len(results)} held-out questions lead with their card")
-    assert len(results) - len(wrong) >= 23, wrong
+    assert len(results) - len(wrong) >= measured, wrong
 
 
 def test_cards_answer_without_the_corpus_too(tmp_path):
