@@ -188,6 +188,12 @@ def test_export_masks_phones_and_ids_unless_allowed(tmp_path):
     assert ["13912345678"] == [
         r[6] for r in load_workbook(full)["农户"].iter_rows(min_row=2, values_only=True) if r[6]
     ]
+    # only the export that showed full phone numbers is recorded, with who took it
+    exports = v.ledger.db.execute(
+        "SELECT actor_id, action, after FROM audit WHERE entity='export'"
+    ).fetchall()
+    assert [(v.village_admin.id, "export_with_phones")] == [(a, b) for a, b, _ in exports]
+    assert "full.xlsx" in exports[0][2]
     with pytest.raises(LedgerError):
         v.ledger.export(tmp_path / "no.xlsx", viewer=v.volunteer)
 

@@ -624,7 +624,20 @@ class LedgerService:
         try:
             tags = list(self.settings.ledger.special_tags)
             digest = build_digest(db, week, village, self.tz, tags, self.today())
-            return export_workbook(db, path, digest, self.tz, show_phones, village)
+            written = export_workbook(db, path, digest, self.tz, show_phones, village)
+            if show_phones:
+                # full phone numbers left the system: record who took them, where, for which area
+                with transaction(db):
+                    repo.audit(
+                        db,
+                        viewer.id,
+                        "export",
+                        0,
+                        "export_with_phones",
+                        None,
+                        {"file": str(path), "village": village or "全乡镇", "rows": written},
+                    )
+            return written
         finally:
             db.conn.close()
 
