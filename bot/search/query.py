@@ -26,6 +26,8 @@ class Query:
     text: str
     norm: str
     corrected: str = ""  # norm with homophone typos replaced (伸请 → 申请)
+    # the corrected question's words, plus the characters of words jieba only guessed (要征 → 征)
+    own_words: list[str] = field(default_factory=list)
     words: dict[str, float] = field(default_factory=dict)
     bigrams: dict[str, float] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
@@ -154,9 +156,11 @@ def analyze(
         _add(query, word, CORRECTION_WEIGHT)
         corrected = corrected.replace(typo, word)
     query.corrected = corrected
-    said = tokens(corrected, normalized=True)
-    single = {*said, *(c for t in said for c in guessed_word_pieces(t))}
-    query.expansions = terms.expand(corrected, single)
+    said = tokens(corrected, normalized=True) if corrected != norm else list(query.words)
+    query.own_words = list(
+        dict.fromkeys([*said, *(c for t in said for c in guessed_word_pieces(t))])
+    )
+    query.expansions = terms.expand(corrected, set(query.own_words))
     for word in query.expansions:
         _add(query, word, EXPANSION_WEIGHT)
     return query

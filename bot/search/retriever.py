@@ -15,7 +15,7 @@ import numpy as np
 
 from bot.search.keyword import KeywordIndex
 from bot.search.query import Query, TermDictionary, analyze
-from bot.search.tokenize import guessed_word_pieces, tokenizer, tokens
+from bot.search.tokenize import tokenizer, tokens
 from bot.search.topics import TopicWords
 from ingest.store import IndexStore
 
@@ -39,9 +39,8 @@ CARDS_CONSIDERED = 3
 # A card whose topic the question does not name, when it names others (张婶想办低保 and a 特困
 # card), fits this much less.
 OTHER_TOPIC_FACTOR = 0.75
-# Word weights for how much of a question a card covers (see _meaning_weight).
+# The most a word of the question weighs for how much of it a card covers (_meaning_weight).
 MEANING_WEIGHT_CAP = 4.0
-UNUSED_WORD_WEIGHT = MEANING_WEIGHT_CAP
 BIGRAM_WEIGHT = 0.6
 DOC_WEIGHT = 0.35
 CANDIDATES = 200
@@ -259,10 +258,8 @@ class Retriever:
         with its weight and the forms that count as saying it: itself, its parts, and the
         official words the term dictionary gives for it. Read from the corrected question, so a
         typo (新农报) counts as the word it stands for (新农保)."""
-        said = tokens(query.corrected or query.norm, normalized=True)
         # single characters count only when the term dictionary knows them (要征 → 征 → 征收)
-        pieces = [c for t in said for c in guessed_word_pieces(t) if c in self._domain_words]
-        originals = list(dict.fromkeys(t for t in [*said, *pieces] if len(t) >= 2 or t in pieces))
+        originals = [t for t in query.own_words if len(t) >= 2 or t in self._domain_words]
         units = {}
         for t in originals:
             if any(t != u and t in u for u in originals):
@@ -289,7 +286,7 @@ class Retriever:
         known = kw.art_words.term_idf(term) or kw.card_words.term_idf(term)
         if known:
             return min(known, MEANING_WEIGHT_CAP)
-        return UNUSED_WORD_WEIGHT if tokenizer().FREQ.get(term) else 0.0
+        return MEANING_WEIGHT_CAP if tokenizer().FREQ.get(term) else 0.0
 
     def _features(self, query: Query, ranking: Ranking) -> dict[str, float]:
         """Signals of whether the corpus can answer at all, for the refusal model."""
