@@ -122,3 +122,28 @@ def test_a_fitting_card_leads_and_its_citations_come_first(tmp_path):
     assert ("社会救助暂行办法", "第九条") == answer.ranked[0]
     assert "第九条" in answer.citations[0].text
     assert not answer.refused
+
+
+def test_llm_guard_checks_the_document_of_each_article():
+    cited = [Citation("社会救助暂行办法", "第九条", "……", 1.0)]
+    # the right article number under a document that was not cited
+    assert "草稿" == accept_rewrite("按《刑法》第九条可以领。", cited, "草稿")
+    # any 《title》 not cited, even without an article
+    assert "草稿" == accept_rewrite("参照《婚姻法》的规定办理。", cited, "草稿")
+    # Arabic and full-width numerals name articles too
+    assert "草稿" == accept_rewrite("按第10条可以领。", cited, "草稿")
+    assert "草稿" == accept_rewrite("按第１０条可以领。", cited, "草稿")
+    assert "按第9条可以申请。" == accept_rewrite("按第9条可以申请。", cited, "草稿")
+    ok = "按《中华人民共和国社会救助暂行办法》第九条，可以申请低保。"
+    assert ok == accept_rewrite(ok, cited, "草稿")
+
+
+def test_llm_guard_reads_each_article_with_the_document_named_before_it():
+    cited = [
+        Citation("社会救助暂行办法", "第九条", "……", 1.0),
+        Citation("城市居民最低生活保障条例", "第二十一条", "……", 1.0),
+    ]
+    good = "《社会救助暂行办法》第九条说可以申请；《城市居民最低生活保障条例》第21条也这样规定。"
+    assert good == accept_rewrite(good, cited, "草稿")
+    swapped = "《城市居民最低生活保障条例》第九条说可以申请。"
+    assert "草稿" == accept_rewrite(swapped, cited, "草稿")
