@@ -27,7 +27,7 @@ from bot_support import Harness  # noqa: E402
 from fake_telegram import FakeTelegram  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
-from bot.ledger import repo  # noqa: E402
+from bot.ledger import members as members_db  # noqa: E402
 from bot.services.answer import Answerer  # noqa: E402
 from bot.services.ledger_service import LedgerService  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
@@ -39,7 +39,7 @@ async def dispatcher_throughput(n: int) -> dict:
         ingest(settings, [ROOT.parent / "shared" / "corpus" / "policy"])
         ledger = LedgerService.open(settings)
         volunteer = ledger.add_member("刘党员", "volunteer", "东村", "一组")
-        repo.bind_telegram(ledger.db, volunteer.id, 11)
+        members_db.bind_telegram(ledger.db, volunteer.id, 11)
         for i in range(50):
             ledger.add_household("东村", f"户主{i}", "一组", f"{i}号", 3, "", (), volunteer)
         h = Harness(settings, Answerer.from_settings(settings, use_llm=False), ledger)

@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import load_settings
-from bot.ledger import repo
+from bot.ledger import households as households_db
+from bot.ledger import members as members_db
 from bot.ledger.db import transaction
 from bot.services.ledger_service import LedgerService
 
@@ -30,13 +31,13 @@ def _setup(path: Path, households: int = 2000) -> None:
     ledger = LedgerService.open(load_settings(path))
     with transaction(ledger.db):
         for v in range(3):
-            repo.insert_member(ledger.db, f"书记{v}", "village_coordinator", f"村{v}")
+            members_db.insert_member(ledger.db, f"书记{v}", "village_coordinator", f"村{v}")
         vols = [
-            repo.insert_member(ledger.db, f"党员{i}", "volunteer", f"村{i % 3}", "一组")
+            members_db.insert_member(ledger.db, f"党员{i}", "volunteer", f"村{i % 3}", "一组")
             for i in range(30)
         ]
         for i in range(households):
-            repo.insert_household(
+            households_db.insert_household(
                 ledger.db,
                 f"村{i % 3}",
                 f"户主{i}",
@@ -52,7 +53,7 @@ def _setup(path: Path, households: int = 2000) -> None:
 def _writer(args):
     path, worker, n = args
     ledger = LedgerService.open(load_settings(path))
-    member = repo.members_named(ledger.db, f"党员{worker}")[0]
+    member = members_db.members_named(ledger.db, f"党员{worker}")[0]
     households = ledger.visible_households(member)
     started = time.perf_counter()
     for i in range(n):

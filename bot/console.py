@@ -109,13 +109,11 @@ def _plain(html_text: str) -> str:
 
 
 def pick_member(ledger: LedgerService, name: str | None, role: str | None) -> Member | None:
-    from bot.ledger import repo
-
     if name:
-        found = repo.members_named(ledger.db, name)
+        found = ledger.members_named(name)
         return found[0] if found else None
     if role:
-        found = repo.members_with_role(ledger.db, (role,))
+        found = ledger.members_with_role((role,))
         return found[0] if found else None
     return None
 

@@ -16,7 +16,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import Settings
-from bot.ledger import repo
+from bot.ledger import jobs as jobs_db
+from bot.ledger import members as members_db
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import COORDINATORS
 from bot.telegram_send import deliver
@@ -29,12 +30,12 @@ async def weekly_digest(bot: Bot, ledger: LedgerService) -> int:
     from bot.services.digest import digest_text
 
     period = ledger.digest().this_week.week  # the last complete week
-    if repo.run_finished(ledger.db, "weekly_digest", period):
+    if jobs_db.run_finished(ledger.db, "weekly_digest", period):
         return 0
-    repo.record_run(ledger.db, "weekly_digest", period, finished=False)
+    jobs_db.record_run(ledger.db, "weekly_digest", period, finished=False)
     sent = 0
-    for member in repo.members_with_role(ledger.db, COORDINATORS):
-        if not member.telegram_id or repo.delivered(
+    for member in members_db.members_with_role(ledger.db, COORDINATORS):
+        if not member.telegram_id or jobs_db.delivered(
             ledger.db, "weekly_digest", period, member.telegram_id
         ):
             continue
@@ -47,9 +48,9 @@ async def weekly_digest(bot: Bot, ledger: LedgerService) -> int:
             await bot.send_photo(chat, BufferedInputFile(png, "digest.png"))
 
         if await deliver(ledger.db, member.telegram_id, send):
-            repo.record_delivery(ledger.db, "weekly_digest", period, member.telegram_id)
+            jobs_db.record_delivery(ledger.db, "weekly_digest", period, member.telegram_id)
             sent += 1
-    repo.record_run(ledger.db, "weekly_digest", period, finished=True, sent=sent)
+    jobs_db.record_run(ledger.db, "weekly_digest", period, finished=True, sent=sent)
     return sent
 
 
@@ -57,20 +58,20 @@ async def _remind(
     bot: Bot, ledger: LedgerService, job: str, period: str, recipients, message_for
 ) -> int:
     """Send each recipient their text (None: nothing to say) once per period, then record the run."""
-    if repo.run_finished(ledger.db, job, period):
+    if jobs_db.run_finished(ledger.db, job, period):
         return 0
     sent = 0
     for member in recipients:
-        if not member.telegram_id or repo.delivered(ledger.db, job, period, member.telegram_id):
+        if not member.telegram_id or jobs_db.delivered(ledger.db, job, period, member.telegram_id):
             continue
         text = message_for(member)
         if text is None:
             continue
         send = lambda c=member.telegram_id, t=text: bot.send_message(c, t, parse_mode=None)  # noqa: E731
         if await deliver(ledger.db, member.telegram_id, send):
-            repo.record_delivery(ledger.db, job, period, member.telegram_id)
+            jobs_db.record_delivery(ledger.db, job, period, member.telegram_id)
             sent += 1
-    repo.record_run(ledger.db, job, period, finished=True, sent=sent)
+    jobs_db.record_run(ledger.db, job, period, finished=True, sent=sent)
     return sent
 
 
@@ -82,7 +83,7 @@ async def monthly_reminders(bot: Bot, ledger: LedgerService) -> int:
         names = "、".join(h.label for h, _ in due[:20])
         return f"本月还有 {len(due)} 户重点户没走访：{names}。发 /走访 记录。"
 
-    volunteers = repo.members_with_role(ledger.db, ("volunteer",))
+    volunteers = members_db.members_with_role(ledger.db, ("volunteer",))
     return await _remind(
         bot, ledger, "monthly_reminder", ledger.today().strftime("%Y-%m"), volunteers, message_for
     )
@@ -107,7 +108,7 @@ async def overdue_reminders(bot: Bot, ledger: LedgerService) -> int:
         ]
         return "\n".join(lines)
 
-    recipients = repo.members_with_role(ledger.db, tuple(LEVEL_OF_ROLE))
+    recipients = members_db.members_with_role(ledger.db, tuple(LEVEL_OF_ROLE))
     return await _remind(
         bot, ledger, "overdue", ledger.today().isoformat(), recipients, message_for
     )

@@ -24,11 +24,11 @@ def answerer(tmp_path_factory):
 @pytest.fixture
 def h(tmp_path, answerer):
     v = make_village(tmp_path)
-    from bot.ledger import repo
+    from bot.ledger import members as members_db
 
-    repo.bind_telegram(v.ledger.db, v.volunteer.id, VOLUNTEER)
-    repo.bind_telegram(v.ledger.db, v.village_admin.id, ADMIN)
-    repo.bind_telegram(v.ledger.db, v.township.id, TOWNSHIP)
+    members_db.bind_telegram(v.ledger.db, v.volunteer.id, VOLUNTEER)
+    members_db.bind_telegram(v.ledger.db, v.village_admin.id, ADMIN)
+    members_db.bind_telegram(v.ledger.db, v.township.id, TOWNSHIP)
     harness = Harness(v.ledger.settings, answerer, v.ledger)
     harness.v = v
     return harness
@@ -58,7 +58,7 @@ async def test_visit_one_line_with_problem_then_buttons(h):
     assert (1, 1, 0) == counts(h)  # a redelivered update stores nothing new
     markup = h.last_markup()
     escalate = next(
-        b.callback_data for row in markup.inline_keyboard for b in row if b.text == "上报"
+        b.callback_data for row in markup.inline_keyboard for b in row if b.text == "上报村级"
     )
     first = await h.press(escalate, user_id=VOLUNTEER, message_id=50)
     second = await h.press(escalate, user_id=VOLUNTEER, message_id=50)  # a double tap

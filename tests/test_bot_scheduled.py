@@ -11,16 +11,17 @@ from bot_support import RecordingSession
 from ledger_support import make_village
 
 from bot.fsm_storage import SQLiteStorage
-from bot.ledger import repo
+from bot.ledger import jobs as jobs_db
+from bot.ledger import members as members_db
 from bot.scheduler import monthly_reminders, overdue_reminders, weekly_digest
 from bot.telegram_send import deliver
 
 
 def _village_with_telegram(tmp_path):
     v = make_village(tmp_path)
-    repo.bind_telegram(v.ledger.db, v.village_admin.id, 22)
-    repo.bind_telegram(v.ledger.db, v.township.id, 33)
-    repo.bind_telegram(v.ledger.db, v.volunteer.id, 11)
+    members_db.bind_telegram(v.ledger.db, v.village_admin.id, 22)
+    members_db.bind_telegram(v.ledger.db, v.township.id, 33)
+    members_db.bind_telegram(v.ledger.db, v.volunteer.id, 11)
     return v
 
 
@@ -73,7 +74,7 @@ async def test_deliver_waits_on_429_retries_network_errors_and_skips_blocked_cha
     assert not await deliver(
         v.ledger.db, 2, flaky([TelegramForbiddenError(method, "blocked")]), sleep=sleep
     )
-    assert repo.is_blocked(v.ledger.db, 2)
+    assert jobs_db.is_blocked(v.ledger.db, 2)
     attempts.clear()
     assert not await deliver(v.ledger.db, 2, flaky([]), sleep=sleep)
     assert [] == attempts  # a blocked chat is not tried again

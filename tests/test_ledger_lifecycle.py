@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from ledger_support import make_village
 
-from bot.ledger import repo
+from bot.ledger import audit as audit_db
+from bot.ledger import rows as rows_db
 from bot.services.ledger_types import Ambiguous, Conflict, LedgerError, NotAllowed, NotFound
 
 
@@ -35,7 +36,7 @@ def test_full_path_through_village_and_township(v):
     assert "closed" == p.status and p.closed_at
     actions = [
         e["action"]
-        for e in repo._all(v.ledger.db, "SELECT action FROM problem_events ORDER BY id", [])
+        for e in rows_db.all_rows(v.ledger.db, "SELECT action FROM problem_events ORDER BY id", [])
     ]
     assert ["escalate", "escalate", "resolve", "follow_up", "close"] == actions
 
@@ -137,7 +138,7 @@ def test_two_coordinators_at_once_one_wins(v):
 def test_every_change_is_audited(v):
     p = _problem(v)
     v.ledger.escalate(v.volunteer, p.id, "e1")
-    rows = repo.audit_rows(v.ledger.db, "problem", p.id)
+    rows = audit_db.audit_rows(v.ledger.db, "problem", p.id)
     assert ["create", "escalate"] == [r["action"] for r in rows]
     assert (
         '"status": "recorded"' in rows[1]["before"]

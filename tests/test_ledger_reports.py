@@ -11,7 +11,10 @@ from ledger_support import make_village
 from openpyxl import load_workbook
 
 from bot.config import load_settings
-from bot.ledger import repo
+from bot.ledger import households as households_db
+from bot.ledger import members as members_db
+from bot.ledger import problems as problems_db
+from bot.ledger import visits as visits_db
 from bot.services.digest import digest_text, parse_week
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import LedgerError
@@ -33,21 +36,23 @@ def test_digest_equals_hand_computed_figures(tmp_path):
     v = make_village(tmp_path)
     db = v.ledger.db
     # Week 2026-W46 is Mon 11-09 .. Sun 11-15 (Asia/Shanghai); W45 is 11-02 .. 11-08.
-    repo.insert_visit(db, v.zhang.id, v.volunteer.id, _at("2026-11-09"), "入户", "a", "", "", "k1")
-    repo.insert_visit(
+    visits_db.insert_visit(
+        db, v.zhang.id, v.volunteer.id, _at("2026-11-09"), "入户", "a", "", "", "k1"
+    )
+    visits_db.insert_visit(
         db, v.zhang.id, v.volunteer.id, _at("2026-11-15", 23), "电话", "b", "", "", "k2"
     )
-    repo.insert_visit(
+    visits_db.insert_visit(
         db, v.wang.id, v.other_volunteer.id, _at("2026-11-12"), "入户", "c", "", "", "k3"
     )
-    repo.insert_visit(
+    visits_db.insert_visit(
         db, v.li.id, v.volunteer.id, _at("2026-11-16", 0), "入户", "next week", "", "", "k4"
     )
-    repo.insert_visit(
+    visits_db.insert_visit(
         db, v.li.id, v.volunteer.id, _at("2026-11-03"), "入户", "last week", "", "", "k5"
     )
     # problems: one opened in W45 and resolved on time in W46; one opened in W46 and overdue
-    p1 = repo.insert_problem(
+    p1 = problems_db.insert_problem(
         db,
         v.zhang.id,
         None,
@@ -60,7 +65,7 @@ def test_digest_equals_hand_computed_figures(tmp_path):
         _at("2026-11-05"),
         "p1",
     )
-    repo.insert_event(
+    problems_db.insert_event(
         db,
         p1,
         v.volunteer.id,
@@ -72,7 +77,7 @@ def test_digest_equals_hand_computed_figures(tmp_path):
         at=_at("2026-11-10"),
     )
     db.execute("UPDATE problems SET resolved_at=? WHERE id=?", [_at("2026-11-10"), p1])
-    repo.insert_event(
+    problems_db.insert_event(
         db,
         p1,
         v.volunteer.id,
@@ -83,7 +88,7 @@ def test_digest_equals_hand_computed_figures(tmp_path):
         "e2",
         at=_at("2026-11-11"),
     )
-    p2 = repo.insert_problem(
+    p2 = problems_db.insert_problem(
         db,
         v.wang.id,
         None,
@@ -96,7 +101,7 @@ def test_digest_equals_hand_computed_figures(tmp_path):
         _at("2026-11-10"),
         "p2",
     )
-    repo.insert_event(
+    problems_db.insert_event(
         db,
         p2,
         v.other_volunteer.id,
@@ -107,7 +112,7 @@ def test_digest_equals_hand_computed_figures(tmp_path):
         "e3",
         at=_at("2026-11-10", 11),
     )
-    p3 = repo.insert_problem(
+    p3 = problems_db.insert_problem(
         db,
         v.li.id,
         None,
@@ -120,7 +125,7 @@ def test_digest_equals_hand_computed_figures(tmp_path):
         _at("2026-11-14"),
         "p3",
     )
-    repo.insert_event(
+    problems_db.insert_event(
         db,
         p3,
         v.volunteer.id,
@@ -233,7 +238,10 @@ def test_roster_import_is_all_or_nothing_with_a_row_report(tmp_path):
     report = import_roster(ledger, roster)
     assert (True, 1, 2) == (report.ok, report.members_added, report.households_added)
     zhang = [
-        h for h in repo.visible_households(ledger.db, repo.members_named(ledger.db, "刘一")[0])
+        h
+        for h in households_db.visible_households(
+            ledger.db, members_db.members_named(ledger.db, "刘一")[0]
+        )
     ]
     assert ("低保户", "空巢老人") == zhang[0].tags
 
@@ -241,7 +249,7 @@ def test_roster_import_is_all_or_nothing_with_a_row_report(tmp_path):
 def _writer(args):
     path, worker, n = args
     ledger = LedgerService.open(load_settings(path))
-    volunteer = repo.members_named(ledger.db, "刘党员")[0]
+    volunteer = members_db.members_named(ledger.db, "刘党员")[0]
     households = ledger.visible_households(volunteer)
     for i in range(n):
         # every write twice: a redelivered update must not add a row

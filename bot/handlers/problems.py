@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot import texts
 from bot.handlers.common import Routes, client_key, command, need_member, reply
-from bot.services.ledger_service import ACTION_NAMES, LedgerService
+from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import (
     SATISFACTION,
     STATUS_NAMES,
@@ -29,22 +29,17 @@ BUTTON_ACTIONS = ("escalate", "solve_on_spot", "resolve", "follow_up", "close")
 def problem_keyboard(
     ledger: LedgerService, member: Member, problem: Problem
 ) -> InlineKeyboardMarkup | None:
+    """One button per step of the lifecycle table the member may take now and that needs no
+    typed text (a result needs words: those steps are typed commands)."""
     buttons = []
-    for action in ledger.next_actions(member, problem):
-        if action == "follow_up":
-            buttons.extend(
-                InlineKeyboardButton(
-                    text=f"回访：{s}", callback_data=f"p:{problem.id}:fu{i}:{problem.version}"
-                )
-                for i, s in enumerate(SATISFACTION)
-            )
-        elif action in ("escalate", "close"):
-            buttons.append(
-                InlineKeyboardButton(
-                    text=ACTION_NAMES[action],
-                    callback_data=f"p:{problem.id}:{action}:{problem.version}",
-                )
-            )
+    for move in ledger.next_moves(member, problem):
+        if move.action == "follow_up":
+            data = f"p:{problem.id}:fu{SATISFACTION.index(move.verdicts[0])}:{problem.version}"
+        elif move.action in ("escalate", "close"):
+            data = f"p:{problem.id}:{move.action}:{problem.version}"
+        else:
+            continue
+        buttons.append(InlineKeyboardButton(text=move.label, callback_data=data))
     return InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons]) if buttons else None
 
 

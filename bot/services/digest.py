@@ -17,10 +17,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.ledger import repo
+from bot.ledger import reports as reports_db
+from bot.services import lifecycle
 from bot.services.ledger_types import LEVEL_NAMES, LedgerError
 
 TELEGRAM_LIMIT = 4096
+# digest counts of distinct problems with an event of the lifecycle action in the week
+COUNTED_ACTIONS = {
+    "problems_solved_on_spot": "solve_on_spot",
+    "problems_escalated": "escalate",
+    "problems_resolved": "resolve",
+}
 
 
 @dataclass
@@ -86,13 +93,15 @@ def week_figures(
     db, year: int, week: int, village: str | None, tz: ZoneInfo, special_tags: list[str]
 ) -> WeekFigures:
     start, end, monday = week_bounds(year, week, tz)
-    c = repo.digest_counts(db, start, end, village)
-    specials = [hid for hid, _ in repo.special_households(db, village, special_tags)]
+    c = reports_db.digest_counts(
+        db, start, end, village, lifecycle.FINAL_STATUSES, COUNTED_ACTIONS, lifecycle.LEVELS[-1]
+    )
+    specials = [hid for hid, _ in reports_db.special_households(db, village, special_tags)]
     sunday = monday + timedelta(days=6)
     month_start = (
         datetime.combine(sunday.replace(day=1), time(0), tz).astimezone(ZoneInfo("UTC")).isoformat()
     )
-    visited_special = repo.households_visited_between(db, specials, month_start, end)
+    visited_special = reports_db.households_visited_between(db, specials, month_start, end)
     return WeekFigures(
         week=f"{year}-W{week:02d}",
         visits=c["visits"],
@@ -109,7 +118,7 @@ def week_figures(
         resolution_rate=_rate(c["problems_done_to_date"], c["problems_opened_to_date"]),
         on_time_rate=_rate(c["resolved_on_time"], c["resolved_in_week"]),
         satisfaction_rate=_rate(c["satisfied_to_date"], c["followups_to_date"]),
-        zero_visit_members=repo.members_without_visits(db, start, end, village),
+        zero_visit_members=reports_db.members_without_visits(db, start, end, village),
     )
 
 
@@ -122,7 +131,8 @@ def build_digest(
     this = week_figures(db, year, number, village, tz, special_tags)
     previous = week_figures(db, prev_year, prev_week, village, tz, special_tags)
     _, end, _ = week_bounds(year, number, tz)
-    return Digest(village, this, previous, repo.oldest_overdue(db, end, village))
+    overdue = reports_db.oldest_overdue(db, end, village, lifecycle.OPEN_STATUSES)
+    return Digest(village, this, previous, overdue)
 
 
 def _rate(part: int, whole: int) -> float:

@@ -14,7 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bot.ledger import repo
+from bot.ledger import reports as reports_db
 from bot.services.digest import Digest, digest_text
 from bot.services.ledger_types import LEVEL_NAMES, STATUS_NAMES
 from bot.services.masking import mask_ids, mask_phone_field, mask_phones
@@ -80,7 +80,7 @@ def export_workbook(
     db, path: Path, digest: Digest, tz: ZoneInfo, show_phones: bool, village: str | None = None
 ) -> dict[str, int]:
     """Write the workbook; return the number of rows written per sheet."""
-    rows = repo.export_rows(db, village)
+    rows = reports_db.export_rows(db, village)
     # write-only mode streams rows to disk: 100,000 rows in seconds instead of minutes
     wb = Workbook(write_only=True)
     summary = wb.create_sheet("汇总")

@@ -11,7 +11,9 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.ledger import repo
+from bot.ledger import audit as audit_db
+from bot.ledger import households as households_db
+from bot.ledger import members as members_db
 from bot.ledger.db import transaction
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import ROLE_NAMES, ROLES
@@ -90,7 +92,7 @@ def import_roster(ledger: LedgerService, path: Path) -> RosterReport:
         return report
     db = ledger.db
     with transaction(db):
-        known = {(m.name, m.village): m.id for m in repo.members_with_role(db, ROLES)}
+        known = {(m.name, m.village): m.id for m in members_db.members_with_role(db, ROLES)}
         new_members = []
         for n, row in enumerate(tables.get("members", []), start=2):
             name, village = row.get("姓名", ""), row.get("村", "")
@@ -142,9 +144,9 @@ def import_roster(ledger: LedgerService, path: Path) -> RosterReport:
         if report.rejected:
             return report  # nothing was written: the transaction commits no row
         for name, role, village, grid, phone in new_members:
-            member_id = repo.insert_member(db, name, role, village, grid, phone)
+            member_id = members_db.insert_member(db, name, role, village, grid, phone)
             known[(name, village)] = member_id
-            repo.audit(
+            audit_db.audit(
                 db,
                 None,
                 "member",
@@ -156,8 +158,8 @@ def import_roster(ledger: LedgerService, path: Path) -> RosterReport:
             report.members_added += 1
         for village, head, grid, number, size, phone, tags, volunteer in new_households:
             vid = known.get((volunteer, village)) if volunteer else None
-            hid = repo.insert_household(db, village, head, grid, number, size, phone, tags, vid)
-            repo.audit(
+            hid = households_db.insert_household(db, village, head, grid, number, size, phone, tags, vid)
+            audit_db.audit(
                 db, None, "household", hid, "import", None, {"village": village, "head_name": head}
             )
             report.households_added += 1

@@ -1,0 +1,42 @@
+"""What every part of the ledger service shares: the database, the settings, and the clock.
+
+The clock is injectable so that the demo (and tests) can drive the real service at past
+moments; every time the service stores comes from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings
+
+UTC = ZoneInfo("UTC")
+MAX_TEXT = 2000  # characters kept of one free-text field
+
+
+class LedgerBase:
+    def __init__(self, db, settings: Settings, clock: Callable[[], datetime] | None = None):
+        self.db = db
+        self.settings = settings
+        self.tz = ZoneInfo(settings.schedule.timezone)
+        self.clock = clock or (lambda: datetime.now(self.tz))
+
+    def now(self) -> datetime:
+        """Now in the ledger's timezone (Asia/Shanghai unless configured)."""
+        return self.clock().astimezone(self.tz)
+
+    def now_iso(self) -> str:
+        """Now as the aware UTC ISO string storage keeps."""
+        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def local(self, iso_utc: str) -> datetime:
+        return datetime.fromisoformat(iso_utc).astimezone(self.tz)
+
+    def deadline(self, level: str, start: datetime | None = None) -> str:
+        days = getattr(self.settings.ledger, f"deadline_days_{level}")
+        start = start or self.now()
+        return (start + timedelta(days=days)).astimezone(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,135 @@
+"""Members of the ledger: adding them, invite codes, binding a chat account to a member."""
+
+from __future__ import annotations
+
+import secrets
+
+from bot.ledger import audit as audit_db
+from bot.ledger import members as members_db
+from bot.ledger.db import transaction
+from bot.services.ledger_base import LedgerBase
+from bot.services.ledger_types import ROLES, Conflict, LedgerError, Member, NotAllowed, NotFound
+
+
+class MemberOps(LedgerBase):
+    def add_member(
+        self,
+        name: str,
+        role: str,
+        village: str = "",
+        grid: str = "",
+        phone: str = "",
+        telegram_id: int | None = None,
+        actor: Member | None = None,
+    ) -> Member:
+        if role not in ROLES:
+            raise LedgerError(f"角色只能是：{'、'.join(ROLES)}")
+        with transaction(self.db):
+            member_id = members_db.insert_member(
+                self.db, name, role, village, grid, phone, telegram_id, at=self.now_iso()
+            )
+            created = members_db.member(self.db, member_id)
+            audit_db.audit(
+                self.db,
+                actor.id if actor else None,
+                "member",
+                member_id,
+                "create",
+                None,
+                created,
+                at=self.now_iso(),
+            )
+        return created
+
+    def member(self, member_id: int) -> Member | None:
+        return members_db.member(self.db, member_id)
+
+    def member_by_telegram(self, telegram_id: int) -> Member | None:
+        return members_db.member_by_telegram(self.db, telegram_id)
+
+    def create_invite(
+        self, actor: Member, role: str, village: str | None = None, grid: str = "", name: str = ""
+    ) -> str:
+        if not actor.is_coordinator:
+            raise NotAllowed("只有村级、乡镇管理员可以发邀请码。")
+        if role not in ROLES:
+            raise LedgerError(
+                "角色请写：volunteer（联户党员）、grid_leader（网格长）、village_coordinator（村级管理员）。"
+            )
+        village = village or actor.village
+        if actor.role == "village_coordinator" and (
+            village != actor.village or role in ("township_coordinator", "admin")
+        ):
+            raise NotAllowed("村级管理员只能为本村邀请联户党员、网格长或村级管理员。")
+        code = secrets.token_urlsafe(6).replace("-", "x").replace("_", "y")
+        with transaction(self.db):
+            members_db.insert_invite(self.db, code, role, village, grid, name, actor.id)
+            audit_db.audit(
+                self.db,
+                actor.id,
+                "invite",
+                0,
+                "create",
+                None,
+                {"code": code, "role": role, "village": village},
+                at=self.now_iso(),
+            )
+        return code
+
+    def redeem_invite(self, code: str, telegram_id: int, name: str) -> Member:
+        """Bind a Telegram account with an invite code. Redeeming again is harmless."""
+        with transaction(self.db):
+            existing = members_db.member_by_telegram(self.db, telegram_id)
+            invite = members_db.invite(self.db, code.strip())
+            if invite is None:
+                raise NotFound("邀请码不对，请向村里或乡镇管理员要一个新的。")
+            if invite["used_by"]:
+                used_by = members_db.member(self.db, invite["used_by"])
+                if used_by and used_by.telegram_id == telegram_id:
+                    return used_by
+                raise Conflict("这个邀请码已经用过了，请向管理员要一个新的。")
+            if existing:
+                raise Conflict(f"您已经登记为{existing.name}，不用再用邀请码。")
+            # an invite naming someone on the roster binds that member (and their households)
+            named = (
+                [
+                    m
+                    for m in members_db.members_named(self.db, invite["name"])
+                    if m.village == invite["village"] and m.telegram_id is None
+                ]
+                if invite["name"]
+                else []
+            )
+            if named:
+                member_id = named[0].id
+                members_db.bind_telegram(self.db, member_id, telegram_id)
+            else:
+                member_id = members_db.insert_member(
+                    self.db,
+                    invite["name"] or name,
+                    invite["role"],
+                    invite["village"],
+                    invite["grid"],
+                    "",
+                    telegram_id,
+                    at=self.now_iso(),
+                )
+            members_db.use_invite(self.db, invite["code"], member_id)
+            created = members_db.member(self.db, member_id)
+            audit_db.audit(
+                self.db,
+                member_id,
+                "member",
+                member_id,
+                "redeem_invite",
+                None,
+                created,
+                at=self.now_iso(),
+            )
+            return created
+
+    def members_named(self, name: str) -> list[Member]:
+        return members_db.members_named(self.db, name)
+
+    def members_with_role(self, roles: tuple[str, ...], village: str | None = None) -> list[Member]:
+        return members_db.members_with_role(self.db, roles, village)
