@@ -35,4 +35,13 @@ def _register_all() -> None:
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _register_all()
-    app()
+    # A wrong setting or an unusable ledger is the operator's to fix: one Chinese line saying
+    # what and where, and a non-zero exit, never a traceback.
+    from bot.config_check import ConfigError
+    from bot.ledger.db import LedgerUnavailable
+
+    try:
+        app()
+    except (ConfigError, LedgerUnavailable) as exc:
+        typer.echo(str(exc), err=True)
+        raise SystemExit(2) from None

@@ -2,36 +2,51 @@
 
 Every key of config.toml maps to an environment variable `LIANHU_<SECTION>__<KEY>`
 (for example `LIANHU_EMBEDDINGS__BACKEND=openai`); the data directory is `LIANHU_DATA_DIR`.
+
+A wrong setting stops the program with one Chinese line naming the file (or environment
+variable) and the key: malformed TOML, an unknown (misspelled) section or key, a value out of
+range, a secret written into the file (secrets come only from the environment), a LIANHU_CONFIG
+naming a missing file. See `bot/config_check.py`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, SecretStr
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.config_check import ConfigError, describe_validation_error, read_config_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_KNOWLEDGE = PROJECT_ROOT / "knowledge"
 
 
-class RetrievalSettings(BaseModel):
+class Section(BaseModel):
+    """A [section] of config.toml: an unknown key is a mistake (usually a misspelling)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Positive = Annotated[int, Field(ge=1)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class RetrievalSettings(Section):
     knowledge_dir: str = ""  # empty: the bundled knowledge/ folder
-    top_k: int = 10
-    rrf_k: int = 60
+    top_k: Positive = 10
+    rrf_k: Positive = 60
     # An answer is given only when the calibrated confidence reaches this value (0..1).
-    min_confidence: float = 0.4
+    min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.4
     use_cards: bool = True  # false: ignore the knowledge cards (to measure what they add)
 
 
-class EmbeddingsSettings(BaseModel):
-    backend: str = "none"  # none | sentence-transformers | openai
+class EmbeddingsSettings(Section):
+    backend: Literal["none", "sentence-transformers", "openai"] = "none"
     model: str = ""  # sentence-transformers: model name or local path (never downloaded)
     base_url: str = ""  # openai: e.g. http://127.0.0.1:8011/v1
     api_key: SecretStr = SecretStr("")
@@ -39,28 +54,28 @@ class EmbeddingsSettings(BaseModel):
     document_model: str = ""
     query_prefix: str = ""
     document_prefix: str = ""
-    batch_size: int = 32
-    timeout_s: float = 10.0
+    batch_size: Positive = 32
+    timeout_s: Seconds = 10.0
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(Section):
     enabled: bool = False
     base_url: str = ""
     model: str = ""
     api_key: SecretStr = SecretStr("")
-    temperature: float = 0.1
-    timeout_s: float = 15.0
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.1
+    timeout_s: Seconds = 15.0
 
 
-class LedgerSettings(BaseModel):
+class LedgerSettings(Section):
     """Owned by the ledger: deadlines per level, special-group visit rhythm."""
 
-    db_file: str = "ledger.db"
-    deadline_days_volunteer: int = 3
-    deadline_days_village: int = 7
-    deadline_days_township: int = 15
+    db_file: Annotated[str, Field(min_length=1)] = "ledger.db"
+    deadline_days_volunteer: Positive = 3
+    deadline_days_village: Positive = 7
+    deadline_days_township: Positive = 15
     # Tags whose households are due a visit every calendar month (tag = months between visits).
-    special_tags: dict[str, int] = {
+    special_tags: dict[str, Positive] = {
         "低保户": 1,
         "特困户": 1,
         "五保户": 1,
@@ -72,23 +87,50 @@ class LedgerSettings(BaseModel):
     phone_visible_roles: list[str] = ["village_coordinator", "township_coordinator", "admin"]
 
 
-class BotSettings(BaseModel):
+class BotSettings(Section):
     """Owned by the Telegram bot."""
 
     token: SecretStr = SecretStr("")
     api_base: str = ""  # empty: api.telegram.org; tests point it at a local fake server
-    mode: str = "polling"  # polling | webhook
+    mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_host: str = "127.0.0.1"
-    webhook_port: int = 8080
+    webhook_port: Annotated[int, Field(ge=1, le=65535)] = 8080
     public_ask: bool = True  # anyone may ask policy questions; the ledger needs registration
 
+    @field_validator("api_base", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("应该以 http:// 或 https:// 开头，或者留空")
+        return value
 
-class ScheduleSettings(BaseModel):
+
+CRON_FIELD = re.compile(r"[\w*/,\-?]+")
+
+
+class ScheduleSettings(Section):
     timezone: str = "Asia/Shanghai"
     weekly_digest_cron: str = "0 8 * * mon"
     monthly_reminder_cron: str = "0 9 1 * *"
     overdue_reminder_cron: str = "0 9 * * *"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("不是认得的时区，请写 Asia/Shanghai 这样的名字") from None
+        return value
+
+    @field_validator("weekly_digest_cron", "monthly_reminder_cron", "overdue_reminder_cron")
+    @classmethod
+    def _five_cron_fields(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 5 or not all(CRON_FIELD.fullmatch(f) for f in fields):
+            raise ValueError('应该是五段的 cron 表达式（分 时 日 月 星期），如 "0 8 * * mon"')
+        return value
 
 
 class Settings(BaseSettings):
@@ -106,6 +148,12 @@ class Settings(BaseSettings):
     bot: BotSettings = BotSettings()
     schedule: ScheduleSettings = ScheduleSettings()
 
+    def __init__(self, **values):
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc, config_file())) from None
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -115,7 +163,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        path = config_file()
+        toml = _CheckedToml(settings_cls, read_config_file(path, settings_cls) if path else {})
         return (init_settings, env_settings, toml)
 
     @property
@@ -135,10 +184,30 @@ class Settings(BaseSettings):
         return self.data_dir / self.ledger.db_file
 
 
+class _CheckedToml(PydanticBaseSettingsSource):
+    """config.toml after `read_config_file` checked its syntax, sections, keys and secrets."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict):
+        super().__init__(settings_cls)
+        self.data = data
+
+    def get_field_value(self, field, field_name: str):
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict:
+        return self.data
+
+
 def config_file() -> Path | None:
     """The TOML file in force: $LIANHU_CONFIG, else ./config.toml, else the project's own."""
     if os.environ.get("LIANHU_CONFIG"):
-        return Path(os.environ["LIANHU_CONFIG"])
+        named = Path(os.environ["LIANHU_CONFIG"])
+        if not named.is_file():
+            raise ConfigError(
+                f"环境变量 LIANHU_CONFIG 指向的配置文件 {named} 不存在；"
+                "请改成正确的路径，或者去掉这个环境变量（就用 config.toml）。"
+            )
+        return named
     for candidate in (Path.cwd() / "config.toml", PROJECT_ROOT / "config.toml"):
         if candidate.is_file():
             return candidate
