@@ -18,6 +18,8 @@ from bot.handlers import ask, fallback, problems, reports, start, visits
 from bot.handlers.common import IdentityMiddleware
 from bot.services.answer import Answerer, ensure_index
 from bot.services.ledger_service import LedgerService
+from bot.startup_retry import call_with_retry
+from bot.webhook_secret import webhook_secret
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ async def run_bot_async(settings: Settings) -> None:
     ledger = LedgerService.open(settings)
     bot = make_bot(settings)
     dp = build_dispatcher(settings, answerer, ledger)
-    await bot.set_my_commands(menu())
+    await prepare_telegram(bot)
     from bot.scheduler import start_scheduler
 
     scheduler = start_scheduler(settings, bot, ledger)
@@ -85,16 +87,27 @@ async def run_bot_async(settings: Settings) -> None:
         await bot.session.close()
 
 
+async def prepare_telegram(bot: Bot, first_delay: float = 1.0) -> None:
+    """The first Bot API calls, retried with backoff while the API cannot be reached."""
+    await call_with_retry(bot.me, "getMe", first_delay=first_delay)
+    await call_with_retry(
+        lambda: bot.set_my_commands(menu()), "setMyCommands", first_delay=first_delay
+    )
+
+
 async def serve_webhook(settings: Settings, dp: Dispatcher, bot: Bot) -> None:
     """Register the webhook with Telegram and serve updates on host:port until stopped."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
-    secret = settings.bot.token.get_secret_value().split(":")[-1][:32].replace("-", "_")
-    await bot.set_webhook(
-        settings.bot.webhook_url.rstrip("/") + WEBHOOK_PATH,
-        secret_token=secret,
-        drop_pending_updates=False,
+    secret = webhook_secret(settings.data_dir)  # random, kept in the data dir; not the token's
+    await call_with_retry(
+        lambda: bot.set_webhook(
+            settings.bot.webhook_url.rstrip("/") + WEBHOOK_PATH,
+            secret_token=secret,
+            drop_pending_updates=False,
+        ),
+        "setWebhook",
     )
     app = web.Application()
     SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(

@@ -28,12 +28,13 @@ class FakeTelegram:
         self.runner: web.AppRunner | None = None
         self.port = 0
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Listen on 127.0.0.1 (on `port`, to come up where a bot already waits for it)."""
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         return f"http://127.0.0.1:{self.port}"
