@@ -14,7 +14,7 @@ from aiogram.types import BotCommand
 
 from bot import texts
 from bot.config import Settings
-from bot.handlers import ask, fallback, problems, reports, start, visits
+from bot.handlers import ask, errors, fallback, problems, reports, start, visits
 from bot.handlers.common import IdentityMiddleware
 from bot.services.answer import Answerer, ensure_index
 from bot.services.ledger_service import LedgerService
@@ -39,6 +39,7 @@ def build_dispatcher(
     # order is priority: commands and forms first, the catch-all last
     features = (start, visits, problems, reports, ask, fallback)
     dp.include_routers(*(feature.routes.build() for feature in features))
+    errors.register(dp)
     return dp
 
 

@@ -22,11 +22,22 @@ COMMANDS = (
         ("走访",),
         "记走访：/走访 张三 腿疼，需要轮椅 #问题 申请残疾人证；只发 /走访 则一步步填",
     ),
+    CommandSpec(
+        "correct",
+        ("更正",),
+        "更正走访：/更正 新的情况（改最近一次），或 /更正 走访编号 新的情况",
+    ),
     CommandSpec("issue", ("问题", "诉求"), "登记问题：/问题 张三 屋顶漏雨"),
+    CommandSpec("solve", ("当场解决",), "当场解决了：/当场解决 问题编号 怎么解决的"),
+    CommandSpec(
+        "escalate",
+        ("上报",),
+        "上报问题：/上报 问题编号（上报村级），/上报 问题编号 乡镇（村级上报乡镇）",
+    ),
     CommandSpec("resolve", ("办结",), "办结问题：/办结 问题编号 办理结果"),
-    CommandSpec("escalate", ("上报",), "上报问题：/上报 问题编号"),
     CommandSpec("followup", ("回访",), "回访：/回访 问题编号 满意|基本满意|不满意"),
-    CommandSpec("mine", ("我的",), "我经手、我负责的问题"),
+    CommandSpec("close", ("销号",), "管理员：回访后销号：/销号 问题编号"),
+    CommandSpec("mine", ("我的",), "我经手、我负责的问题，超期的排在前面；/我的 2 看第 2 页"),
     CommandSpec("due", ("待走访",), "本月还没走访的重点户"),
     CommandSpec("digest", ("周报",), "管理员：上周的民情周报和图表"),
     CommandSpec("export", ("导出",), "管理员：导出台账 Excel"),
@@ -65,7 +76,10 @@ VOICE = "暂时还听不了语音，请打字发过来，我马上帮您查。"
 TOO_LONG = "消息太长了（{n} 字），请分几条发，每条不超过 {limit} 字。"
 NOTHING_TO_READ = "没看到文字内容，请用文字把问题说一说。"
 
-VISIT_SAVED = "已记走访：{household}，{method}，{date}。"
+VISIT_SAVED = (
+    "已记走访：{household}，{method}，{date}（走访编号 {id}，写错了可发 /更正 新的情况）。"
+)
+VISIT_CORRECTED = "已更正走访 #{old}：新记录 #{id}，{household}，{date}。原记录保留备查。"
 VISIT_REPLAYED = "这条走访已经记过了（{household}），没有重复记录。"
 VISIT_MASKED = "提醒：内容里有身份证号，已自动打码保存。"
 VISIT_PROBLEM = "同时登记了问题 #{id}：{description}（{deadline} 前处理）。"
@@ -84,8 +98,17 @@ FORM_EXPIRED = "这个表单已经结束了，请重新发 /走访。"
 ATTACHED_LOCATION = "位置已附到刚才的走访记录。"
 ATTACHED_PHOTO = "照片已附到刚才的走访记录。"
 
-PROBLEM_LINE = "#{id} {household} {status}：{description}（期限 {deadline}）"
+PROBLEM_LINE = "{overdue}#{id} {household} {status}：{description}（期限 {deadline}）"
+OVERDUE_MARK = "【超期】"
 NO_PROBLEMS = "目前没有需要您处理的问题。"
+MINE_HEADER = (
+    "您的问题共 {total} 个：待处理 {open} 个（超期 {overdue} 个），"
+    "待回访或销号 {awaiting} 个。第 {page}/{pages} 页："
+)
+MINE_MORE = "还有 {n} 个，发 /我的 {next} 看下一页。"
+MINE_NO_PAGE = "没有第 {page} 页，一共 {pages} 页。发 /我的 看第 1 页。"
+SOLVE_ASK = "问题 #{id}：请用一句话写怎么当场解决的（比如“已帮忙联系维修”），发 /取消 放弃。"
+ESCALATE_FURTHER = "要继续上报乡镇，请发 /上报 {id} 乡镇，或点“上报乡镇”按钮。"
 PROBLEM_USAGE = "请这样写：{usage}"
 PROBLEM_DONE = "问题 #{id} 现在是“{status}”。"
 PROBLEM_REPLAYED = "这一步已经办过了，问题 #{id} 现在是“{status}”。"

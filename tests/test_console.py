@@ -21,7 +21,7 @@ def test_console_runs_the_same_flows_as_the_bot(tmp_path):
     lines = [
         "家里穷，能吃低保不",
         "/走访 张三 腿疼 #问题 申请轮椅",
-        "按1",
+        "按2",
         "/待走访",
         "/没有的命令",
     ]
@@ -29,8 +29,8 @@ def test_console_runs_the_same_flows_as_the_bot(tmp_path):
     text = out.getvalue()
     assert "第一次使用" in text  # the bundled knowledge was indexed first
     assert "《社会救助暂行办法》第九条" in text
-    assert "已记走访：东村张三家" in text and "[1] 上报" in text
-    assert "已上报村级" in text  # 按1 pressed the button
+    assert "已记走访：东村张三家" in text and "[1] 当场解决  [2] 上报村级" in text
+    assert "已上报村级" in text  # 按2 pressed the button
     assert "本月重点户都走访过了" in text
     assert "没有这个命令" in text
 

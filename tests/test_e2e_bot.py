@@ -101,7 +101,7 @@ async def test_e2e_register_ask_visit_escalate_resolve_followup_digest(tmp_path)
             b["callback_data"]
             for row in markup["inline_keyboard"]
             for b in row
-            if b["text"] == "上报"
+            if b["text"] == "上报村级"
         )
         fake.push_callback(VOLUNTEER, escalate, message_id=777, callback_id="c1")
         fake.push_callback(VOLUNTEER, escalate, message_id=777, callback_id="c2")  # double tap

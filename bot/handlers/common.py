@@ -1,4 +1,5 @@
-"""Shared pieces of the handlers: command filters, identity, safe long replies, client keys."""
+"""Shared pieces of the handlers: command filters, identity, the member filter, safe long
+replies, client keys."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import html
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
-from aiogram.filters import Command
+from aiogram.filters import BaseFilter, Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
@@ -63,22 +64,23 @@ class IdentityMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
-async def need_member(message: Message | CallbackQuery, member) -> bool:
-    if member is None:
-        if isinstance(message, CallbackQuery):
-            await message.answer(texts.NEED_REGISTRATION, show_alert=True)
-        else:
-            await message.answer(texts.NEED_REGISTRATION)
-        return False
-    return True
+class IsMember(BaseFilter):
+    """Passes registered members only. On a ledger router it replaces a guard at the top of
+    every handler; what it lets through falls to the fallback router, which asks the sender
+    to register."""
+
+    async def __call__(self, event: Message | CallbackQuery, member=None) -> bool:
+        return member is not None
 
 
 class Routes:
     """Handler registrations of one feature, turned into a fresh Router for each Dispatcher
-    (an aiogram Router can be attached only once, and tests build many dispatchers)."""
+    (an aiogram Router can be attached only once, and tests build many dispatchers).
+    members_only: the whole router serves registered members only."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, members_only: bool = False):
         self.name = name
+        self.members_only = members_only
         self._entries: list[tuple[str, tuple, Any]] = []
 
     def message(self, *filters):
@@ -96,6 +98,9 @@ class Routes:
 
     def build(self) -> Router:
         router = Router(name=self.name)
+        if self.members_only:
+            router.message.filter(IsMember())
+            router.callback_query.filter(IsMember())
         for kind, filters, handler in self._entries:
             getattr(router, kind).register(handler, *filters)
         return router

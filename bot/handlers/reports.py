@@ -10,18 +10,16 @@ from aiogram.filters import CommandObject
 from aiogram.types import BufferedInputFile, Message
 
 from bot import texts
-from bot.handlers.common import Routes, command, need_member, reply
+from bot.handlers.common import Routes, command, reply
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import LedgerError
 from bot.services.masking import mask_phone_field
 
-routes = Routes("reports")
+routes = Routes("reports", members_only=True)
 
 
 @routes.message(command("due"))
 async def due(message: Message, ledger: LedgerService, member) -> None:
-    if not await need_member(message, member):
-        return
     items = ledger.due_households(member)
     if not items:
         await reply(message, texts.DUE_NONE)
@@ -37,8 +35,6 @@ async def due(message: Message, ledger: LedgerService, member) -> None:
 async def household(
     message: Message, command: CommandObject, ledger: LedgerService, member
 ) -> None:
-    if not await need_member(message, member):
-        return
     show_phone = member.role in ledger.settings.ledger.phone_visible_roles
     if command.args:
         try:
@@ -60,8 +56,6 @@ async def household(
 
 @routes.message(command("digest"))
 async def digest(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
-    if not await need_member(message, member):
-        return
     if not member.is_coordinator:
         await reply(message, texts.ONLY_COORDINATORS)
         return
@@ -84,8 +78,6 @@ async def digest(message: Message, command: CommandObject, ledger: LedgerService
 
 @routes.message(command("export"))
 async def export(message: Message, ledger: LedgerService, member) -> None:
-    if not await need_member(message, member):
-        return
     if not member.is_coordinator:
         await reply(message, texts.ONLY_COORDINATORS)
         return
@@ -101,8 +93,6 @@ async def export(message: Message, ledger: LedgerService, member) -> None:
 
 @routes.message(command("invite"))
 async def invite(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
-    if not await need_member(message, member):
-        return
     parts = (command.args or "volunteer").split()
     role, grid, name = (parts + ["", ""])[:3] if len(parts) > 1 else (parts[0], "", "")
     try:

@@ -1,8 +1,10 @@
-"""/start (with an invite code from a deep link), /help."""
+"""/start (with an invite code from a deep link), /help, /取消 (for anyone: it only clears what
+this chat was filling in)."""
 
 from __future__ import annotations
 
 from aiogram.filters import CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot import texts
@@ -44,3 +46,12 @@ async def start(message: Message, command: CommandObject, ledger: LedgerService,
 @routes.message(command("help"))
 async def help_(message: Message) -> None:
     await reply(message, texts.help_text())
+
+
+@routes.message(command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await reply(message, texts.NOTHING_TO_CANCEL)
+        return
+    await state.clear()
+    await reply(message, texts.FORM_CANCELLED)

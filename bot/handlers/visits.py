@@ -1,5 +1,5 @@
 """/走访: the one-line log, the guided form (state kept on disk, so it survives a restart),
-and a location or photo sent right after a visit."""
+/更正 of a visit, and a location or photo sent right after a visit."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot import texts
-from bot.handlers.common import MAX_INPUT, Routes, client_key, command, need_member, reply
+from bot.handlers.buttons import FormStep, HouseholdPick
+from bot.handlers.common import MAX_INPUT, Routes, client_key, command, reply
 from bot.handlers.problems import problem_keyboard
+from bot.services import command_grammar as grammar
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import Ambiguous, LedgerError, VisitResult
 
-routes = Routes("visits")
+routes = Routes("visits", members_only=True)
 
 
 class VisitForm(StatesGroup):
@@ -29,10 +31,22 @@ def confirmation(ledger: LedgerService, result: VisitResult) -> str:
     when = ledger.local(result.visit.visited_at).strftime("%m-%d")
     if result.replayed:
         lines = [texts.VISIT_REPLAYED.format(household=result.household.label)]
+    elif result.visit.supersedes:
+        lines = [
+            texts.VISIT_CORRECTED.format(
+                old=result.visit.supersedes,
+                id=result.visit.id,
+                household=result.household.label,
+                date=when,
+            )
+        ]
     else:
         lines = [
             texts.VISIT_SAVED.format(
-                household=result.household.label, method=result.visit.method, date=when
+                household=result.household.label,
+                method=result.visit.method,
+                date=when,
+                id=result.visit.id,
             )
         ]
     if result.masked_ids:
@@ -47,9 +61,13 @@ def confirmation(ledger: LedgerService, result: VisitResult) -> str:
     return "\n".join(lines)
 
 
-def household_buttons(households, prefix: str = "vf:h") -> InlineKeyboardMarkup:
+def household_buttons(households) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(text=h.label[:30], callback_data=f"{prefix}:{h.id}")]
+        [
+            InlineKeyboardButton(
+                text=h.label[:30], callback_data=HouseholdPick(kind="h", id=h.id).pack()
+            )
+        ]
         for h in households[:30]
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -59,8 +77,6 @@ def household_buttons(households, prefix: str = "vf:h") -> InlineKeyboardMarkup:
 async def visit(
     message: Message, command: CommandObject, ledger: LedgerService, member, state: FSMContext
 ) -> None:
-    if not await need_member(message, member):
-        return
     text = (command.args or "").strip()
     if not text:  # the guided form
         households = ledger.visible_households(member)
@@ -85,24 +101,31 @@ async def visit(
     await reply(message, confirmation(ledger, result), reply_markup=markup)
 
 
-@routes.message(command("cancel"))
-async def cancel(message: Message, state: FSMContext) -> None:
-    if await state.get_state() is None:
-        await reply(message, texts.NOTHING_TO_CANCEL)
-        return
-    await state.clear()
-    await reply(message, texts.FORM_CANCELLED)
-
-
-@routes.callback_query(F.data.startswith("vf:h:"))
-async def picked_household(
-    call: CallbackQuery, ledger: LedgerService, member, state: FSMContext
-) -> None:
-    if not await need_member(call, member):
+@routes.message(command("correct"))
+async def correct(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
+    visit_id, situation = grammar.optional_number_and_rest(command.args)
+    if len(situation) > MAX_INPUT:
+        await reply(message, texts.TOO_LONG.format(n=len(situation), limit=MAX_INPUT))
         return
     try:
-        household = ledger.household(member, int(call.data.split(":")[2]))
-    except (ValueError, LedgerError):
+        result = ledger.correct_visit(member, visit_id, situation, client_key(message))
+    except LedgerError as exc:
+        await reply(message, str(exc))
+        return
+    await reply(message, confirmation(ledger, result))
+
+
+@routes.callback_query(HouseholdPick.filter())
+async def picked_household(
+    call: CallbackQuery,
+    callback_data: HouseholdPick,
+    ledger: LedgerService,
+    member,
+    state: FSMContext,
+) -> None:
+    try:
+        household = ledger.household(member, callback_data.id)
+    except LedgerError:
         await call.answer(texts.BUTTON_BAD, show_alert=True)
         return
     await state.set_state(VisitForm.situation)
@@ -117,7 +140,11 @@ async def form_situation(message: Message, state: FSMContext) -> None:
     await state.set_state(VisitForm.problem)
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=texts.FORM_NO_PROBLEM, callback_data="vf:noproblem")]
+            [
+                InlineKeyboardButton(
+                    text=texts.FORM_NO_PROBLEM, callback_data=FormStep(step="noproblem").pack()
+                )
+            ]
         ]
     )
     await message.answer(texts.FORM_PROBLEM, reply_markup=markup)
@@ -127,7 +154,9 @@ async def _ask_confirm(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     await state.set_state(VisitForm.confirm)
     markup = InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=texts.FORM_OK, callback_data="vf:ok")]]
+        inline_keyboard=[
+            [InlineKeyboardButton(text=texts.FORM_OK, callback_data=FormStep(step="ok").pack())]
+        ]
     )
     await reply(
         message,
@@ -146,7 +175,7 @@ async def form_problem(message: Message, state: FSMContext) -> None:
     await _ask_confirm(message, state)
 
 
-@routes.callback_query(F.data == "vf:noproblem")
+@routes.callback_query(FormStep.filter(F.step == "noproblem"))
 async def form_no_problem(call: CallbackQuery, state: FSMContext) -> None:
     if await state.get_state() != VisitForm.problem.state:
         await call.answer(texts.FORM_EXPIRED, show_alert=True)
@@ -156,9 +185,9 @@ async def form_no_problem(call: CallbackQuery, state: FSMContext) -> None:
     await _ask_confirm(call.message, state)
 
 
-@routes.callback_query(F.data == "vf:ok")
+@routes.callback_query(FormStep.filter(F.step == "ok"))
 async def form_ok(call: CallbackQuery, ledger: LedgerService, member, state: FSMContext) -> None:
-    if await state.get_state() != VisitForm.confirm.state or not member:
+    if await state.get_state() != VisitForm.confirm.state:
         await call.answer(texts.FORM_EXPIRED, show_alert=True)
         return
     data = await state.get_data()
@@ -171,7 +200,7 @@ async def form_ok(call: CallbackQuery, ledger: LedgerService, member, state: FSM
             client_key=f"form:{call.message.chat.id}:{call.message.message_id}",
         )
     except LedgerError as exc:
-        await call.answer(str(exc), show_alert=True)
+        await call.answer(str(exc)[:190], show_alert=True)
         return
     await state.clear()
     await call.answer()
@@ -181,8 +210,6 @@ async def form_ok(call: CallbackQuery, ledger: LedgerService, member, state: FSM
 
 @routes.message(F.location)
 async def location(message: Message, ledger: LedgerService, member) -> None:
-    if not await need_member(message, member):
-        return
     try:
         ledger.attach_to_last_visit(
             member, location=f"{message.location.latitude:.5f},{message.location.longitude:.5f}"
@@ -195,16 +222,9 @@ async def location(message: Message, ledger: LedgerService, member) -> None:
 
 @routes.message(F.photo)
 async def photo(message: Message, ledger: LedgerService, member) -> None:
-    if not await need_member(message, member):
-        return
     try:
         ledger.attach_to_last_visit(member, photo=message.photo[-1].file_id)
     except LedgerError as exc:
         await reply(message, str(exc))
         return
     await reply(message, texts.ATTACHED_PHOTO)
-
-
-@routes.message(F.voice | F.audio | F.video_note)
-async def voice(message: Message) -> None:
-    await reply(message, texts.VOICE)

@@ -74,6 +74,12 @@ def visit_created_at(db, visit_id: int) -> str:
     return db.execute("SELECT created_at FROM visits WHERE id=?", [visit_id]).fetchone()[0]
 
 
+def superseded_by(db, visit_id: int) -> int | None:
+    """The id of the correction that replaced this visit, if any."""
+    row = db.execute("SELECT superseded_by FROM visits WHERE id=?", [visit_id]).fetchone()
+    return row[0] if row else None
+
+
 def visit_client_key(db, visit_id: int) -> str:
     return db.execute("SELECT client_key FROM visits WHERE id=?", [visit_id]).fetchone()[0]
 

@@ -39,7 +39,7 @@ def digest_png(d: Digest) -> bytes:
     if name:
         plt.rcParams["font.family"] = name
     w, p = d.this_week, d.previous_week
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4), dpi=110)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4), dpi=110)
     counts = ["走访次数", "新问题", "当场解决", "上报", "办结", "超期"]
     now = [
         w.visits,
@@ -58,9 +58,23 @@ def digest_png(d: Digest) -> bytes:
         p.problems_overdue,
     ]
     _bars(left, counts, before, now, "数量")
-    rates = ["覆盖率", "办结率", "按期率", "满意率"]
-    now_r = [w.coverage, w.resolution_rate, w.on_time_rate, w.satisfaction_rate]
-    before_r = [p.coverage, p.resolution_rate, p.on_time_rate, p.satisfaction_rate]
+    rates = ["覆盖率", "办结率", "按期率", "满意率", "就地化解", "不出村"]
+    now_r = [
+        w.coverage,
+        w.resolution_rate,
+        w.on_time_rate,
+        w.satisfaction_rate,
+        w.on_spot_rate,
+        w.resolved_in_village_rate,
+    ]
+    before_r = [
+        p.coverage,
+        p.resolution_rate,
+        p.on_time_rate,
+        p.satisfaction_rate,
+        p.on_spot_rate,
+        p.resolved_in_village_rate,
+    ]
     _bars(right, rates, [v * 100 for v in before_r], [v * 100 for v in now_r], "%")
     right.set_ylim(0, 110)
     fig.suptitle(f"{d.village or '全乡镇'} 民情周报 {w.week}（浅色为上周）")

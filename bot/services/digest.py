@@ -8,11 +8,15 @@ Weeks are ISO weeks in Asia/Shanghai; the default is the last complete week. Def
   opened by then (办结率);
 - on_time_rate = of the problems resolved in the week, the share resolved by their deadline;
 - satisfaction_rate = 满意 + 基本满意 among all return visits up to the week's end;
+- on_spot_rate (就地化解率) = problems_solved_on_spot / problems_new, both of the week;
+- resolved_in_village_rate (不出村率) = resolved_in_village / resolved_in_week: of the problems
+  resolved in the week (on the spot included), those that never reached the township;
 - problems_overdue = open at the week's end and past their deadline.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,8 +24,14 @@ from zoneinfo import ZoneInfo
 from bot.ledger import reports as reports_db
 from bot.services import lifecycle
 from bot.services.ledger_types import LEVEL_NAMES, LedgerError
+from bot.services.masking import mask_personal
+from bot.services.text_safety import clean_line
 
 TELEGRAM_LIMIT = 4096
+TEXT_KEYS = ("description", "village", "head_name")  # user text in oldest_overdue items
+# weeks outside these years are typos; 0001-W01 and 9999-W52 used to overflow the date range
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{1,2})")
 # digest counts of distinct problems with an event of the lifecycle action in the week
 COUNTED_ACTIONS = {
     "problems_solved_on_spot": "solve_on_spot",
@@ -47,6 +57,10 @@ class WeekFigures:
     resolution_rate: float
     on_time_rate: float
     satisfaction_rate: float
+    resolved_in_week: int
+    resolved_in_village: int
+    on_spot_rate: float
+    resolved_in_village_rate: float
     zero_visit_members: list[str] = field(default_factory=list)
 
 
@@ -73,12 +87,17 @@ def parse_week(text: str | None, today: date) -> tuple[int, int]:
         last = today - timedelta(days=today.isoweekday())
         year, week, _ = last.isocalendar()
         return year, week
+    match = _WEEK.fullmatch(text.strip().upper())
     try:
-        year, week = text.upper().split("-W")
-        date.fromisocalendar(int(year), int(week), 1)
-        return int(year), int(week)
+        if match is None or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+            raise ValueError(text)
+        year, week = int(match.group(1)), int(match.group(2))
+        date.fromisocalendar(year, week, 1)
+        return year, week
     except ValueError as exc:
-        raise LedgerError(f"周次请写成 2026-W47 这样的格式，而不是“{text}”。") from exc
+        raise LedgerError(
+            f"周次请写成 2026-W47 这样的格式（{FIRST_YEAR}—{LAST_YEAR} 年），而不是“{text}”。"
+        ) from exc
 
 
 def week_bounds(year: int, week: int, tz: ZoneInfo) -> tuple[str, str, date]:
@@ -118,6 +137,10 @@ def week_figures(
         resolution_rate=_rate(c["problems_done_to_date"], c["problems_opened_to_date"]),
         on_time_rate=_rate(c["resolved_on_time"], c["resolved_in_week"]),
         satisfaction_rate=_rate(c["satisfied_to_date"], c["followups_to_date"]),
+        resolved_in_week=c["resolved_in_week"],
+        resolved_in_village=c["resolved_in_village"],
+        on_spot_rate=_rate(c["problems_solved_on_spot"], c["problems_new"]),
+        resolved_in_village_rate=_rate(c["resolved_in_village"], c["resolved_in_week"]),
         zero_visit_members=reports_db.members_without_visits(db, start, end, village),
     )
 
@@ -132,7 +155,15 @@ def build_digest(
     previous = week_figures(db, prev_year, prev_week, village, tz, special_tags)
     _, end, _ = week_bounds(year, number, tz)
     overdue = reports_db.oldest_overdue(db, end, village, lifecycle.OPEN_STATUSES)
+    overdue = [_shareable(item) for item in overdue]
     return Digest(village, this, previous, overdue)
+
+
+def _shareable(item: dict) -> dict:
+    """A digest is forwarded, printed and exported to 汇总: its free text shows no phone or ID
+    number, whoever reads it, and stays on one line."""
+    shown = {key: clean_line(mask_personal(item[key])) for key in TEXT_KEYS if item.get(key)}
+    return {**item, **shown}
 
 
 def _rate(part: int, whole: int) -> float:
@@ -164,6 +195,10 @@ def digest_text(d: Digest, tz: ZoneInfo) -> str:
         f"新问题 {w.problems_new} 个：当场解决 {w.problems_solved_on_spot}，上报 {w.problems_escalated}，"
         f"本周办结 {w.problems_resolved}，超期未办 {w.problems_overdue}",
         f"办结率 {_pct(w.resolution_rate)}，按期办结率 {_pct(w.on_time_rate)}，满意率 {_pct(w.satisfaction_rate)}",
+        f"就地化解率 {_pct(w.on_spot_rate)}（当场解决 {w.problems_solved_on_spot}/新问题 {w.problems_new}，"
+        f"上周 {_pct(p.on_spot_rate)}）",
+        f"不出村率 {_pct(w.resolved_in_village_rate)}（本周办结 {w.resolved_in_week} 个，"
+        f"其中未上报乡镇 {w.resolved_in_village} 个，上周 {_pct(p.resolved_in_village_rate)}）",
     ]
     if d.oldest_overdue:
         lines.append("最久的超期问题：")

@@ -7,6 +7,7 @@ from pypinyin import lazy_pinyin
 from bot.ledger import audit as audit_db
 from bot.ledger import households as households_db
 from bot.ledger.db import transaction
+from bot.services.command_grammar import parse_number
 from bot.services.ledger_base import LedgerBase
 from bot.services.ledger_types import Ambiguous, Household, Member, NotFound
 
@@ -71,9 +72,9 @@ class HouseholdOps(LedgerBase):
         households = households_db.visible_households(self.db, member)
         if not households:
             raise NotFound("您名下还没有联系户，请管理员先导入花名册。")
-        number = query.removeprefix("户")
-        if number.isdigit():
-            by_id = [h for h in households if h.id == int(number)]
+        number = parse_number(query, prefixes=("户",))
+        if number is not None:
+            by_id = [h for h in households if h.id == number]
             if by_id:
                 return by_id[0]
         exact = [

@@ -6,6 +6,8 @@ update itself is a compare-and-set on the version column."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.ledger import audit as audit_db
 from bot.ledger import households as households_db
 from bot.ledger import problems as problems_db
@@ -27,8 +29,21 @@ from bot.services.ledger_types import (
     TransitionResult,
 )
 from bot.services.masking import mask_ids
+from bot.services.text_safety import clean_text
 
 ACTION_NAMES = {action: spec.name for action, spec in lifecycle.ACTIONS.items()}
+
+
+@dataclass
+class ProblemPage:
+    items: list[Problem]
+    page: int
+    pages: int
+    total: int  # live problems (not yet 销号) in the member's scope
+    open: int  # waiting for someone to act
+    overdue: set[int]  # ids of open problems past their deadline
+    awaiting: int  # solved or resolved, waiting for the return visit or 销号
+    remaining: int  # problems on the pages after this one
 
 
 class ProblemOps(HouseholdOps):
@@ -41,7 +56,7 @@ class ProblemOps(HouseholdOps):
         category: str = "",
         visit_id: int | None = None,
     ) -> Problem:
-        description, _ = mask_ids(description.strip()[:MAX_TEXT])
+        description, _ = mask_ids(clean_text(description).strip()[:MAX_TEXT])
         if not description:
             raise LedgerError("请写清楚是什么问题，比如“/问题 张三 屋顶漏雨”。")
         household = self.household(member, household_id)
@@ -95,8 +110,27 @@ class ProblemOps(HouseholdOps):
             member, problem_id, "solve_on_spot", client_key, expected_version, result=result
         )
 
-    def escalate(self, member, problem_id, client_key, expected_version=None, note=""):
-        return self.move(member, problem_id, "escalate", client_key, expected_version, note=note)
+    def escalate(
+        self, member, problem_id, client_key, expected_version=None, note="", to_level=None
+    ):
+        """to_level: the level the sender means to reach ("village", "township"); a problem
+        already past the state that leads there is not moved again."""
+        expected_state = None
+        if to_level:
+            expected_state = next(
+                t.state
+                for t in lifecycle.TRANSITIONS
+                if t.action == "escalate" and t.level == to_level
+            )
+        return self.move(
+            member,
+            problem_id,
+            "escalate",
+            client_key,
+            expected_version,
+            note=note,
+            expected_state=expected_state,
+        )
 
     def resolve(self, member, problem_id, result, client_key, expected_version=None):
         return self.move(member, problem_id, "resolve", client_key, expected_version, result=result)
@@ -135,14 +169,20 @@ class ProblemOps(HouseholdOps):
         result: str = "",
         satisfaction: str = "",
         note: str = "",
+        expected_state: str | None = None,
     ) -> TransitionResult:
-        """Take one step of the lifecycle table."""
+        """Take one step of the lifecycle table.
+
+        expected_version (buttons) or expected_state (typed commands) is the compare-and-set:
+        the step is taken only from what the sender saw or meant. The same step sent again by
+        the same member is answered as already done; a step someone else took first is
+        answered with who took it."""
         spec = lifecycle.ACTIONS[action]
-        result, _ = mask_ids(result.strip()[:MAX_TEXT])
-        note, _ = mask_ids(note.strip()[:MAX_TEXT])
+        result, _ = mask_ids(clean_text(result).strip()[:MAX_TEXT])
+        note, _ = mask_ids(clean_text(note).strip()[:MAX_TEXT])
         if spec.needs == "result" and not result:
             raise LedgerError(
-                f"请写上办理结果，比如“/{spec.name} 12 已申请残疾人证”。"
+                "请写上怎么解决的，比如“/当场解决 12 已帮忙联系维修”。"
                 if action == "solve_on_spot"
                 else "请写上办理结果，比如“/办结 12 已申请残疾人证”。"
             )
@@ -165,7 +205,21 @@ class ProblemOps(HouseholdOps):
                     f"这个问题{who}处理过了，现在是“{STATUS_NAMES[problem.status]}”，请看最新情况。"
                 )
             household = households_db.household(self.db, problem.household_id)
+            stale = expected_state is not None and expected_state != problem.status
             row = lifecycle.check(member, action, problem, household, satisfaction)
+            if stale or not lifecycle.transitions_from(problem.status, action, satisfaction):
+                last = problems_db.last_event(self.db, problem_id)
+                if last and last["action"] == action and last["to_status"] == problem.status:
+                    if last["actor_id"] == member.id:  # the same command sent twice
+                        return TransitionResult(problem, replayed=True)
+                    raise Conflict(
+                        f"这个问题{last['actor_name']}刚刚处理过了，"
+                        f"现在是“{STATUS_NAMES[problem.status]}”，请看最新情况。"
+                    )
+            if stale:
+                raise NotAllowed(
+                    lifecycle.ACTIONS[action].wrong_state.format(state=STATUS_NAMES[problem.status])
+                )
             if isinstance(row, str):
                 raise NotAllowed(row)
             changes = self._changes(row, problem, result, satisfaction)
@@ -220,6 +274,27 @@ class ProblemOps(HouseholdOps):
     def my_problems(self, member: Member, limit: int = 30) -> list[Problem]:
         live = tuple(s for s in STATUS_NAMES if s not in lifecycle.FINAL_STATUSES)
         return problems_db.problems_in_scope(self.db, member, live, limit)
+
+    def problem_page(self, member: Member, page: int = 1, size: int = 10) -> ProblemPage:
+        """The member's live problems, overdue first, then by deadline, one page at a time."""
+        now = self.now_iso()
+        live = tuple(s for s in STATUS_NAMES if s not in lifecycle.FINAL_STATUSES)
+        problems = problems_db.problems_in_scope(self.db, member, live, 100_000)
+        overdue = [p for p in problems if p.status in OPEN_STATUSES and p.deadline < now]
+        still_open = [p for p in problems if p.status in OPEN_STATUSES and p.deadline >= now]
+        done = [p for p in problems if p.status not in OPEN_STATUSES]
+        ordered = overdue + still_open + done
+        pages = max(1, -(-len(ordered) // size))
+        return ProblemPage(
+            items=ordered[(page - 1) * size : page * size],
+            page=page,
+            pages=pages,
+            total=len(ordered),
+            open=len(overdue) + len(still_open),
+            overdue={p.id for p in overdue},
+            awaiting=len(done),
+            remaining=max(0, len(ordered) - page * size),
+        )
 
     def overdue(self, member: Member, limit: int = 50) -> list[Problem]:
         now = self.now_iso()

@@ -14,6 +14,7 @@ from bot.services.ledger_households import HouseholdOps
 from bot.services.ledger_problems import ProblemOps
 from bot.services.ledger_types import (
     METHODS,
+    Conflict,
     LedgerError,
     Member,
     NotAllowed,
@@ -22,6 +23,7 @@ from bot.services.ledger_types import (
     VisitResult,
 )
 from bot.services.masking import mask_ids
+from bot.services.text_safety import clean_text
 from bot.services.visit_parser import parse_visit
 
 ATTACH_WINDOW_HOURS = 2  # a location or photo attaches to a visit logged this recently
@@ -62,8 +64,8 @@ class VisitOps(ProblemOps, HouseholdOps):
             raise LedgerError("走访方式只能是：入户、电话、线上。")
         if visit_date and visit_date > self.today():
             raise LedgerError("走访日期还没到，请写今天或以前的日期。")
-        situation, masked_a = mask_ids(situation.strip()[:MAX_TEXT])
-        problem_text, masked_b = mask_ids(problem_text.strip()[:MAX_TEXT])
+        situation, masked_a = mask_ids(clean_text(situation).strip()[:MAX_TEXT])
+        problem_text, masked_b = mask_ids(clean_text(problem_text).strip()[:MAX_TEXT])
         if not situation and not problem_text:
             situation = "走访，无特殊情况"
         household = self.household(member, household_id)
@@ -72,10 +74,18 @@ class VisitOps(ProblemOps, HouseholdOps):
             replay = visits_db.visit_by_key(self.db, client_key)
             if replay:
                 return self._replayed_visit(replay)
+            requests = problem_text
             if supersedes:
                 old = visits_db.visit(self.db, supersedes)
                 if old is None:
                     raise NotFound("要更正的走访记录不存在。")
+                newer = visits_db.superseded_by(self.db, supersedes)
+                if newer:  # two corrections of one version would fork its history
+                    raise Conflict(
+                        f"走访 #{supersedes} 已经更正过了（新记录 #{newer}），"
+                        f"请更正最新的：/更正 {newer} 新的情况。"
+                    )
+                requests = requests or old.requests
             visit_id = visits_db.insert_visit(
                 self.db,
                 household.id,
@@ -83,7 +93,7 @@ class VisitOps(ProblemOps, HouseholdOps):
                 visited_at,
                 method,
                 situation,
-                problem_text,
+                requests,
                 ",".join(policies),
                 client_key,
                 supersedes,
@@ -110,10 +120,18 @@ class VisitOps(ProblemOps, HouseholdOps):
         )
 
     def correct_visit(
-        self, member: Member, visit_id: int, situation: str, client_key: str
+        self, member: Member, visit_id: int | None, situation: str, client_key: str
     ) -> VisitResult:
-        """A correction is a new version linked to the old one; the old row stays as it was."""
-        old = visits_db.visit(self.db, visit_id)
+        """A correction is a new version linked to the old one; the old row stays as it was.
+        visit_id None: the member's own latest visit."""
+        if not situation.strip():
+            raise LedgerError("请写上更正后的走访情况，比如“/更正 身体还行，想了解医保报销”。")
+        if visit_id is None:
+            old = visits_db.last_visit_of(self.db, member.id)
+            if old is None:
+                raise NotFound("您还没有走访记录可以更正。")
+        else:
+            old = visits_db.visit(self.db, visit_id)
         if old is None or not households_db.can_see_household(self.db, member, old.household_id):
             raise NotFound("没有找到这条走访记录。")
         if old.member_id != member.id and not member.is_coordinator:
@@ -122,6 +140,7 @@ class VisitOps(ProblemOps, HouseholdOps):
             member,
             old.household_id,
             situation,
+            policies=[p for p in old.policies.split(",") if p],
             method=old.method,
             visit_date=self.local(old.visited_at).date(),
             client_key=client_key,

@@ -155,8 +155,15 @@ FINAL_STATUSES = tuple(
 DONE_STATUSES = ("solved_on_spot", "resolved", "followed_up", "closed")
 
 
-def transitions_from(state: str, action: str | None = None) -> list[Transition]:
-    return [t for t in TRANSITIONS if t.state == state and (action is None or t.action == action)]
+def transitions_from(state: str, action: str | None = None, verdict: str = "") -> list[Transition]:
+    """Rows of the table leaving `state` (by `action`; for a return visit, taking `verdict`)."""
+    return [
+        t
+        for t in TRANSITIONS
+        if t.state == state
+        and (action is None or t.action == action)
+        and (not verdict or verdict in t.verdicts)
+    ]
 
 
 def is_owner(member: Member, problem: Problem, household: Household | None) -> bool:
@@ -177,9 +184,7 @@ def check(
     verdict: str = "",
 ) -> Transition | str:
     """The row that lets the member take the action now, or the Chinese reason why not."""
-    rows = transitions_from(problem.status, action)
-    if verdict:
-        rows = [t for t in rows if verdict in t.verdicts]
+    rows = transitions_from(problem.status, action, verdict)
     if not rows:
         return ACTIONS[action].wrong_state.format(state=STATUS_NAMES[problem.status])
     owner = is_owner(member, problem, household)
