@@ -15,6 +15,7 @@ from aiogram.types import BotCommand
 from bot import texts
 from bot.config import Settings
 from bot.handlers import ask, errors, fallback, problems, reports, start, visits
+from bot.handlers.clean_input import CleanTextMiddleware
 from bot.handlers.common import IdentityMiddleware
 from bot.services.answer import Answerer, ensure_index
 from bot.services.ledger_service import LedgerService
@@ -34,6 +35,7 @@ def build_dispatcher(
     dp["answerer"] = answerer
     dp["ledger"] = ledger
     identity = identity or IdentityMiddleware(ledger)
+    dp.message.outer_middleware(CleanTextMiddleware())  # control characters out, first of all
     dp.message.outer_middleware(identity)
     dp.callback_query.outer_middleware(identity)
     # order is priority: commands and forms first, the catch-all last

@@ -159,3 +159,29 @@ def test_item16_export_killed_mid_write_leaves_the_previous_file_intact(tmp_path
     v.ledger.export(out)  # the next export clears what the killed one left
     assert [] == list(tmp_path.glob(".*.lianhu-export"))
     assert 5_001 == sum(1 for _ in load_workbook(out, read_only=True)["走访记录"].iter_rows())
+
+
+def test_item10_roster_import_cleans_control_characters_before_storing(tmp_path):
+    from bot.config import load_settings
+    from bot.services.ledger_service import LedgerService
+    from bot.services.roster import import_roster
+
+    ledger = LedgerService.open(load_settings(tmp_path))
+    members = tmp_path / "党员.csv"
+    members.write_text("姓名,角色,村,网格,电话\n刘\x0b党员,联户党员,东村\x00,一组,\n", encoding="utf-8")
+    households = tmp_path / "农户.csv"
+    households.write_text(
+        "村,网格,户主,门牌,人口,电话,标签,联户党员\n"
+        "东村,一组,张\x0b三\u200b,12号\x1b,3,13912345678,低保户,刘党员\n",
+        encoding="utf-8",
+    )
+    assert import_roster(ledger, members).ok
+    assert import_roster(ledger, households).ok
+    rows = ledger.db.execute(
+        "SELECT m.name, m.village, h.head_name, h.house_number FROM households h "
+        "JOIN members m ON m.id = h.volunteer_id"
+    ).fetchall()
+    assert [("刘党员", "东村", "张三", "12号")] == rows
+    out = tmp_path / "台账.xlsx"
+    ledger.export(out)
+    assert "张三" in [c.value for c in _all_cells(out)]

@@ -17,6 +17,7 @@ from bot.ledger import members as members_db
 from bot.ledger.db import transaction
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import ROLE_NAMES, ROLES
+from bot.services.text_safety import clean_line
 
 ROLE_BY_NAME = {
     **{v: k for k, v in ROLE_NAMES.items()},
@@ -61,7 +62,7 @@ def read_tables(path: Path) -> dict[str, list[dict]]:
             if kind:
                 tables[kind] = [
                     {
-                        h: ("" if v is None else str(v).strip())
+                        h: ("" if v is None else clean_line(str(v)))
                         for h, v in zip(header, r, strict=False)
                     }
                     for r in rows[1:]
@@ -73,7 +74,7 @@ def read_tables(path: Path) -> dict[str, list[dict]]:
         kind = _kind(reader.fieldnames or [])
         if not kind:
             return {}
-        return {kind: [{k: (v or "").strip() for k, v in row.items()} for row in reader]}
+        return {kind: [{k: clean_line(v) for k, v in row.items()} for row in reader]}
 
 
 def _kind(header: list[str]) -> str | None:
