@@ -127,4 +127,6 @@ INVITE_USAGE = (
 EXPORT_CAPTION = "台账导出（{rows}）。电话和身份证号已按权限打码。"
 DIGEST_CAPTION = "民情周报图表 {week}"
 ERROR = "出了点问题，没有保存。请稍后再试，或联系管理员。"
+# the ledger file is damaged and writes have stopped (bot/ledger/db.py); the operator gets the details
+LEDGER_UNAVAILABLE = "台账数据库出了故障，为保护已有记录暂停保存，这次没有记上。请告诉管理员，修好后再记。"
 GROUP_HINT = "在群里请用命令或 @我 提问。"

@@ -111,3 +111,23 @@ def test_item17_damage_found_while_running_stops_every_later_write(tmp_path):
     assert audit_rows == check.execute("SELECT count(*) FROM audit").fetchone()[0]
     names = [r[0] for r in check.execute("SELECT name FROM _migrations WHERE applied_at = 'x'")]
     assert ["other writer"] == names
+
+
+async def test_item17_chat_users_told_in_chinese_when_writes_stopped(tmp_path):
+    from bot_support import Harness
+
+    from bot import texts
+
+    ledger = LedgerService.open(load_settings(tmp_path))
+    volunteer = ledger.add_member("刘党员", "volunteer", "东村", "一组", telegram_id=11)
+    ledger.add_household("东村", "张三", "一组", "12号", 3, "", (), volunteer)
+    h = Harness(ledger.settings, None, ledger)
+    assert "已记走访" in (await h.send("/走访 张三 身体还行", user_id=11))[0]
+    ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _corrupt(tmp_path / "ledger.db", "visits")
+    other = sqlite3.connect(tmp_path / "ledger.db", isolation_level=None)
+    other.execute("INSERT INTO _migrations VALUES ('other writer', 'x')")
+    other.close()
+    for _ in range(2):
+        assert [texts.LEDGER_UNAVAILABLE] == await h.send("/走访 张三 又去了", user_id=11)
+    assert ledger.db.damaged
