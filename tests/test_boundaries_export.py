@@ -168,7 +168,9 @@ def test_item10_roster_import_cleans_control_characters_before_storing(tmp_path)
 
     ledger = LedgerService.open(load_settings(tmp_path))
     members = tmp_path / "党员.csv"
-    members.write_text("姓名,角色,村,网格,电话\n刘\x0b党员,联户党员,东村\x00,一组,\n", encoding="utf-8")
+    members.write_text(
+        "姓名,角色,村,网格,电话\n刘\x0b党员,联户党员,东村\x00,一组,\n", encoding="utf-8"
+    )
     households = tmp_path / "农户.csv"
     households.write_text(
         "村,网格,户主,门牌,人口,电话,标签,联户党员\n"
@@ -185,3 +187,29 @@ def test_item10_roster_import_cleans_control_characters_before_storing(tmp_path)
     out = tmp_path / "台账.xlsx"
     ledger.export(out)
     assert "张三" in [c.value for c in _all_cells(out)]
+
+
+def test_item12_digest_text_json_and_summary_sheet_never_show_phone_or_id_numbers(tmp_path):
+    import json
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.services.digest import digest_text
+
+    v = make_village(tmp_path)
+    v.ledger.open_problem(
+        v.volunteer,
+        v.zhang.id,
+        "屋顶漏雨，联系儿子１３８ １２３４ ５６７８，证号110105194910010011",
+        "p1",
+    )
+    v.ledger.db.execute("UPDATE problems SET deadline='2000-01-01T00:00:00+00:00'")
+    year, week, _ = datetime.now(ZoneInfo("Asia/Shanghai")).isocalendar()
+    digest = v.ledger.digest(f"{year}-W{week:02d}")
+    shown = [digest_text(digest, v.ledger.tz), json.dumps(digest.to_json(), ensure_ascii=False)]
+    out = tmp_path / "台账.xlsx"
+    v.ledger.export(out, viewer=v.township)  # a role that sees phones in the other sheets
+    shown.append(" ".join(str(c.value) for c in load_workbook(out)["汇总"].iter_rows() for c in c))
+    for text in shown:
+        assert "屋顶漏雨" in text and "138****5678" in text
+        assert "1234" not in text and "110105194910010011" not in text
