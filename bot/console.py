@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import sys
 import time
 from collections.abc import Iterable
@@ -33,18 +34,20 @@ WELCOME = (
 )
 INDEXING = "第一次使用，正在建立政策知识索引，请稍等……"
 NO_SUCH_MEMBER = "台账里没有“{name}”，将以未登记身份对话（只能问政策）。"
-CONSOLE_USER = 1
+CONSOLE_USER = 1  # kept for callers; each session speaks from its own chat id (below)
 BOT_USER = User(id=1, is_bot=True, first_name="联户助手", username="lianhu_console_bot")
 
 
 class PrintingSession(BaseSession):
     """Prints what the bot would send; remembers the last buttons so they can be pressed."""
 
-    def __init__(self, out: TextIO, outbox: Path):
+    def __init__(self, out: TextIO, outbox: Path, chat_id: int = CONSOLE_USER):
         super().__init__()
+        self.chat_id = chat_id
         self.out = out
         self.outbox = outbox
         self.buttons: list[str] = []
+        self.buttons_message_id = 0  # the message the buttons are on: a double press repeats it
         self._ids = itertools.count(100000)
 
     async def make_request(self, bot, method, timeout=None):
@@ -54,9 +57,11 @@ class PrintingSession(BaseSession):
             if method.text:
                 print(f"（提示）{method.text}", file=self.out, flush=True)
             return True
+        message_id = next(self._ids)
         if isinstance(method, SendMessage):
             print(_plain(method.text), file=self.out, flush=True)
-            self._show_buttons(method.reply_markup)
+            if self._show_buttons(method.reply_markup):
+                self.buttons_message_id = message_id
         elif isinstance(method, (SendPhoto, SendDocument)):
             upload = method.photo if isinstance(method, SendPhoto) else method.document
             self.outbox.mkdir(parents=True, exist_ok=True)
@@ -65,15 +70,15 @@ class PrintingSession(BaseSession):
             print(f"（文件已保存：{path}）{method.caption or ''}", file=self.out, flush=True)
         if isinstance(method, (SendMessage, SendPhoto, SendDocument)):
             return Message(
-                message_id=next(self._ids),
+                message_id=message_id,
                 date=datetime.now(),
-                chat=Chat(id=CONSOLE_USER, type="private"),
+                chat=Chat(id=self.chat_id, type="private"),
             )
         return True
 
-    def _show_buttons(self, markup) -> None:
+    def _show_buttons(self, markup) -> bool:
         if markup is None or not getattr(markup, "inline_keyboard", None):
-            return
+            return False
         self.buttons = [b.callback_data for row in markup.inline_keyboard for b in row]
         labels = [b.text for row in markup.inline_keyboard for b in row]
         print(
@@ -81,6 +86,7 @@ class PrintingSession(BaseSession):
             file=self.out,
             flush=True,
         )
+        return True
 
     async def close(self):
         pass
@@ -126,7 +132,11 @@ async def _run(
 
     answerer = Answerer.from_settings(settings)
     ledger = LedgerService.open(settings)
-    session = PrintingSession(out, settings.data_dir / "outbox")
+    # Client keys are chat + message id. Each session gets its own random chat id, so two
+    # consoles on one ledger (or one run after another) never share a key: they once shared
+    # chat 1 with clock-derived message ids, and half of their visits were "already logged".
+    chat_id = secrets.randbelow(2**40) + 2**20
+    session = PrintingSession(out, settings.data_dir / "outbox", chat_id)
     bot = Bot("1:console", session=session)
     dp = build_dispatcher(
         settings,
@@ -135,9 +145,9 @@ async def _run(
         storage=SQLiteStorage(settings.data_dir / "console_fsm.db"),
         identity=FixedIdentity(member),
     )
-    ids = itertools.count(int(time.time() * 1000))
-    user = {"id": CONSOLE_USER, "is_bot": False, "first_name": member.name if member else "访客"}
-    chat = {"id": CONSOLE_USER, "type": "private"}
+    ids = itertools.count(1)
+    user = {"id": chat_id, "is_bot": False, "first_name": member.name if member else "访客"}
+    chat = {"id": chat_id, "type": "private"}
     for line in lines:
         text = line.strip()
         if not text:
@@ -156,7 +166,11 @@ async def _run(
                     "from": user,
                     "chat_instance": "console",
                     "data": session.buttons[index],
-                    "message": {"message_id": n, "date": int(time.time()), "chat": chat},
+                    "message": {
+                        "message_id": session.buttons_message_id,
+                        "date": int(time.time()),
+                        "chat": chat,
+                    },
                 }
             }
         else:

@@ -96,6 +96,9 @@ async def issue(message: Message, command: CommandObject, ledger: LedgerService,
     if not head or not description.strip():
         await reply(message, texts.PROBLEM_USAGE.format(usage="/问题 张三 屋顶漏雨"))
         return
+    if len(description) > MAX_INPUT:
+        await reply(message, texts.TOO_LONG.format(n=len(description), limit=MAX_INPUT))
+        return
     try:
         household = ledger.find_household(member, head)
         problem = ledger.open_problem(member, household.id, description, client_key(message))

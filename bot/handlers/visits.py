@@ -103,7 +103,13 @@ async def visit(
 
 @routes.message(command("correct"))
 async def correct(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
-    visit_id, situation = grammar.optional_number_and_rest(command.args)
+    try:
+        visit_id, situation = grammar.optional_number_and_rest(command.args)
+    except grammar.UsageError:
+        await reply(
+            message, texts.PROBLEM_USAGE.format(usage="/更正 新的情况 或 /更正 12 新的情况")
+        )
+        return
     if len(situation) > MAX_INPUT:
         await reply(message, texts.TOO_LONG.format(n=len(situation), limit=MAX_INPUT))
         return

@@ -16,6 +16,7 @@ MAX_DIGITS = 9  # a billion problems is far beyond any township; more digits is 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９＃", "0123456789#")
 _NUMBER = re.compile(rf"#?([0-9]{{1,{MAX_DIGITS}}})")
 _SPACES = re.compile(r"[\s\u3000]+")
+_DIGITS = re.compile(r"#?[0-9]+")
 
 
 class UsageError(LedgerError):
@@ -51,9 +52,10 @@ def _after_first_word(args: str | None) -> str:
 
 
 def optional_number_and_rest(args: str | None) -> tuple[int | None, str]:
-    """`23 新的情况` → (23, "新的情况"); `新的情况` → (None, "新的情况")."""
+    """`23 新的情况` → (23, "新的情况"); `新的情况` → (None, "新的情况"); a first word made of
+    digits that is no valid number (0, twenty digits) is a UsageError, not text."""
     parts = words(args)
-    if parts and parse_number(parts[0]) is not None:
+    if parts and _DIGITS.fullmatch(parts[0].translate(_FULL_WIDTH)):
         return number_and_rest(args)
     return None, (args or "").strip()
 

@@ -13,6 +13,7 @@ from bot.config import Settings
 
 UTC = ZoneInfo("UTC")
 MAX_TEXT = 2000  # characters kept of one free-text field
+MAX_ID = 2**63 - 1  # SQLite's integer range: a larger number cannot name any row
 
 
 class LedgerBase:
@@ -35,6 +36,14 @@ class LedgerBase:
 
     def local(self, iso_utc: str) -> datetime:
         return datetime.fromisoformat(iso_utc).astimezone(self.tz)
+
+    @staticmethod
+    def row_id(value: int, not_found: Exception) -> int:
+        """An id from outside (another channel, a script): SQLite raises OverflowError on one
+        beyond its range, so such a number is simply not found."""
+        if not isinstance(value, int) or not 0 < value <= MAX_ID:
+            raise not_found
+        return value
 
     def deadline(self, level: str, start: datetime | None = None) -> str:
         days = getattr(self.settings.ledger, f"deadline_days_{level}")

@@ -55,6 +55,7 @@ class HouseholdOps(LedgerBase):
         return households_db.visible_households(self.db, member)
 
     def household(self, member: Member, household_id: int) -> Household:
+        self.row_id(household_id, NotFound("没有找到这户，或者这户不归您联系。"))
         found = households_db.household(self.db, household_id)
         if found is None or not households_db.can_see_household(self.db, member, household_id):
             raise NotFound("没有找到这户，或者这户不归您联系。")

@@ -32,6 +32,8 @@ from bot.services.masking import mask_ids
 from bot.services.text_safety import clean_text
 
 ACTION_NAMES = {action: spec.name for action, spec in lifecycle.ACTIONS.items()}
+# a client key already used by someone else: never answer with their record
+KEY_CLASH = "这条消息的编号和别的记录重复了，没有保存，请再发一次。"
 
 
 @dataclass
@@ -63,6 +65,8 @@ class ProblemOps(HouseholdOps):
         with transaction(self.db):
             existing = problems_db.problem_by_key(self.db, client_key)
             if existing:
+                if existing.reporter_id != member.id:
+                    raise Conflict(KEY_CLASH)
                 return existing
             return self._insert_problem(
                 member, household, visit_id, description, client_key, category
@@ -98,6 +102,7 @@ class ProblemOps(HouseholdOps):
         return created
 
     def problem(self, member: Member, problem_id: int) -> Problem:
+        self.row_id(problem_id, NotFound(f"没有找到编号 {problem_id} 的问题，或您无权查看。"))
         found = problems_db.problem(self.db, problem_id)
         if found is None or not households_db.can_see_household(
             self.db, member, found.household_id
@@ -188,10 +193,12 @@ class ProblemOps(HouseholdOps):
             )
         if spec.needs == "satisfaction" and satisfaction not in SATISFACTION:
             raise LedgerError("回访请选：满意、基本满意 或 不满意。")
+        self.row_id(problem_id, NotFound(f"没有找到编号 {problem_id} 的问题，或您无权处理。"))
         with transaction(self.db):
-            if problems_db.event_by_key(
-                self.db, client_key
-            ):  # a redelivered message or a double tap
+            seen = problems_db.event_by_key(self.db, client_key)
+            if seen:  # a redelivered message or a double tap: the first result, if it was theirs
+                if seen["actor_id"] != member.id or seen["problem_id"] != problem_id:
+                    raise Conflict(KEY_CLASH)
                 return TransitionResult(problems_db.problem(self.db, problem_id), replayed=True)
             problem = problems_db.problem(self.db, problem_id)
             if problem is None or not households_db.can_see_household(
@@ -218,7 +225,8 @@ class ProblemOps(HouseholdOps):
                     )
             if stale:
                 raise NotAllowed(
-                    lifecycle.ACTIONS[action].wrong_state.format(state=STATUS_NAMES[problem.status])
+                    f"这个问题现在是“{STATUS_NAMES[problem.status]}”，不是“{STATUS_NAMES[expected_state]}”，"
+                    f"这次没有{lifecycle.ACTIONS[action].name}。请发 /我的 看最新情况。"
                 )
             if isinstance(row, str):
                 raise NotAllowed(row)

@@ -11,7 +11,7 @@ from bot.ledger import visits as visits_db
 from bot.ledger.db import transaction
 from bot.services.ledger_base import MAX_TEXT, UTC
 from bot.services.ledger_households import HouseholdOps
-from bot.services.ledger_problems import ProblemOps
+from bot.services.ledger_problems import KEY_CLASH, ProblemOps
 from bot.services.ledger_types import (
     METHODS,
     Conflict,
@@ -33,7 +33,7 @@ class VisitOps(ProblemOps, HouseholdOps):
     def log_visit_text(self, member: Member, text: str, client_key: str) -> VisitResult:
         replay = visits_db.visit_by_key(self.db, client_key)
         if replay:
-            return self._replayed_visit(replay)
+            return self._replayed_visit(replay, member)
         parsed = parse_visit(text, self.today())
         household = self.find_household(member, parsed.household)
         return self.log_visit(
@@ -73,7 +73,7 @@ class VisitOps(ProblemOps, HouseholdOps):
         with transaction(self.db):
             replay = visits_db.visit_by_key(self.db, client_key)
             if replay:
-                return self._replayed_visit(replay)
+                return self._replayed_visit(replay, member)
             requests = problem_text
             if supersedes:
                 old = visits_db.visit(self.db, supersedes)
@@ -131,6 +131,7 @@ class VisitOps(ProblemOps, HouseholdOps):
             if old is None:
                 raise NotFound("您还没有走访记录可以更正。")
         else:
+            self.row_id(visit_id, NotFound("没有找到这条走访记录。"))
             old = visits_db.visit(self.db, visit_id)
         if old is None or not households_db.can_see_household(self.db, member, old.household_id):
             raise NotFound("没有找到这条走访记录。")
@@ -173,7 +174,12 @@ class VisitOps(ProblemOps, HouseholdOps):
             moment = datetime.combine(visit_date, time(12, 0), self.tz)
         return moment.astimezone(UTC).isoformat(timespec="seconds")
 
-    def _replayed_visit(self, visit: Visit) -> VisitResult:
+    def _replayed_visit(self, visit: Visit, member: Member) -> VisitResult:
+        """The first result of a redelivered message, only to the member who sent it: a key
+        that names someone else's visit is a clash, not a replay (two console sessions once
+        shared keys and were told of each other's households)."""
+        if visit.member_id != member.id:
+            raise Conflict(KEY_CLASH)
         household = households_db.household(self.db, visit.household_id)
         key = visits_db.visit_client_key(self.db, visit.id)
         problem = problems_db.problem_by_key(self.db, f"{key}:problem")

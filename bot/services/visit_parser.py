@@ -20,6 +20,11 @@ _DATE_WORDS = {"今天": 0, "昨天": 1, "前天": 2}
 _DATE = re.compile(
     r"(?<![\d])(?:(?P<y>20\d\d)[-/.年])?(?P<m>1[0-2]|0?[1-9])[-/.月](?P<d>3[01]|[12]\d|0?[1-9])日?(?![\d])"
 )
+# anything shaped like a date (2099-13-45, 13月45日): refused when it is not a real one, rather
+# than kept as text while the visit is dated today
+_DATE_SHAPED = re.compile(
+    r"(?:\d{4}[-/.年])\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[-/月]\d{1,2}日?|\d{1,2}月\d{1,2}日"
+)
 _METHODS = {
     "电话": "电话",
     "打电话": "电话",
@@ -77,6 +82,8 @@ def parse_visit(text: str, today: date) -> ParsedVisit:
             parsed.method = _METHODS[word]
         elif _DATE.fullmatch(word) and parsed.visit_date is None:
             parsed.visit_date = _to_date(_DATE.fullmatch(word), today)
+        elif _DATE_SHAPED.fullmatch(word):
+            raise ParseError(f"日期 {word} 不存在，请写成 11-20、2026-11-20 或 昨天。")
         else:
             kept.append(word)
     parsed.situation = " ".join(kept).strip()
