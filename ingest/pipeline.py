@@ -126,7 +126,7 @@ def ingest(
                 wants_vectors = (
                     embedder is not None
                     and not keyword_only
-                    and not vectors_complete(run.base, embedder)
+                    and not vectors_complete(run.base, embedder, settings.embeddings.sentences)
                 )
                 if not wants_vectors and run.base_has_keyword():
                     return report  # nothing to change: keep serving the current generation

@@ -95,3 +95,14 @@ def test_a_changed_card_is_stale_until_embed_cards_runs(tmp_path, e5):
     assert 1 == embedded  # only the changed phrasing is embedded again
     assert [] == stale_card_texts(knowledge, cards, e5.name)
     assert texts == len(shipped_vectors(knowledge, e5.name))
+
+
+def test_fresh_data_dir_needs_no_embedding(tmp_path):
+    """The bundled cards' vectors come from knowledge/: a first start embeds nothing."""
+    from ingest.pipeline import ingest
+
+    settings = load_settings(tmp_path / "data")
+    report = ingest(settings, [])
+    assert (0, 0) == (report.vectors.embedded, report.vectors.missing)
+    assert report.vectors.cards == report.vectors.reused
+    assert not (settings.index_dir / "chroma").exists()  # chromadb not even opened
