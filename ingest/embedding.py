@@ -29,6 +29,7 @@ from bot.search.vectors import (
     KeyedMatrix,
     VectorStore,
     read_meta,
+    store_path,
     write_meta,
 )
 from ingest.store import IndexStore
@@ -164,7 +165,8 @@ def export_vectors(
                 "card_missing": card_part.missing,
             },
         )
-        if not keyword_only and known.store is not None and not report.error:
+        own_store = not settings.embeddings.store_dir  # a shared one holds others' vectors too
+        if own_store and not keyword_only and known.store is not None and not report.error:
             known.store.delete_except(every)
         return report
 
@@ -226,9 +228,9 @@ class _VectorLookup:
         wanted = sorted(k for k in keys if k not in self.vectors)
         if not wanted:
             return
-        if not open_store and not (self.settings.index_dir / "chroma").is_dir():
+        if not open_store and not store_path(self.settings).is_dir():
             return
-        self.store = VectorStore(self.settings.index_dir, self.name)
+        self.store = VectorStore(store_path(self.settings), self.name)
         for key, vector in self.store.get(wanted).items():
             self.vectors[key] = vector
             self.dim = self.dim or len(vector)
@@ -250,7 +252,7 @@ class _VectorLookup:
         if not todo:
             return 0.0
         if self.store is None:
-            self.store = VectorStore(self.settings.index_dir, self.name)
+            self.store = VectorStore(store_path(self.settings), self.name)
         started = time.perf_counter()
         pending = list(todo.items())
         done = 0

@@ -168,3 +168,38 @@ def test_unreadable_files_exit_non_zero_naming_them(tmp_path, monkeypatch):
     assert "以下 2 个文件无法读取" in result.output
     assert "扫描件.pdf" in result.output and "空白.md" in result.output
     assert current_generation(tmp_path / "d" / "index") is not None  # the rest is served
+
+
+def test_an_index_from_before_generations_is_served_then_replaced(tmp_path):
+    """Data directories indexed by an older version keep answering, and the next ingest moves
+    them to a generation and removes the old files (the vector store stays)."""
+    docs = _docs(tmp_path)
+    settings = synthetic_settings(tmp_path / "data")
+    settings.embeddings.backend = "none"
+    pipeline.ingest(settings, [docs])
+    index = settings.index_dir
+    generation = current_generation(index)
+    for f in generation.iterdir():
+        f.rename(index / f.name)  # the old layout: everything in data/index itself
+    generation.rmdir()
+    (index / "CURRENT").unlink()
+    before = _answers(settings)
+
+    (docs / "guide.md").write_text(SAMPLE_GUIDE, encoding="utf-8")
+    report = pipeline.ingest(settings, [docs])
+    assert (1, 1) == (report.added, report.unchanged)
+    assert index / report.generation == current_generation(index)
+    assert not (index / "index.db").exists() and not (index / "keyword_meta.npz").exists()
+    assert before[0][:1] == _answers(settings)[0][:1]
+
+
+def test_data_directories_sharing_a_vector_store_embed_once(tmp_path, server):
+    docs = _docs(tmp_path)
+    first = openai_settings(synthetic_settings(tmp_path / "one"), server.url)
+    second = openai_settings(synthetic_settings(tmp_path / "two"), server.url)
+    for settings in (first, second):
+        settings.embeddings.store_dir = str(tmp_path / "vectors")
+    assert 0 < pipeline.ingest(first, [docs]).vectors.embedded
+    report = pipeline.ingest(second, [docs])
+    assert (0, 0) == (report.vectors.embedded, report.vectors.missing)
+    assert load_retriever(second).dense.has_vectors

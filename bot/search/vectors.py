@@ -33,15 +33,23 @@ SENTENCE_ROWS = "sentence_rows.npy"
 COLLECTION_PREFIX = "units"
 
 
+def store_path(settings) -> Path:
+    """Where chromadb keeps the vectors: `[embeddings] store_dir`, which several data
+    directories may share (each vector is keyed by model and text), else the data directory's
+    own `index/chroma`."""
+    own = settings.embeddings.store_dir
+    return Path(own) if own else settings.index_dir / "chroma"
+
+
 class VectorStore:
     """The chromadb collection of one model (imported only when a run needs it)."""
 
-    def __init__(self, index_dir: Path, model_name: str):
+    def __init__(self, path: Path, model_name: str):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         self.client = chromadb.PersistentClient(
-            path=str(index_dir / "chroma"),
+            path=str(path),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
         # names allow only [a-zA-Z0-9._-]: one collection per model, named by its hash
