@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export_command)
     app.command("backup")(backup_command)
     app.command("import-roster")(import_roster_command)
+    app.command("roster-template")(roster_template_command)
 
 
 def _ledger(data_dir):
@@ -106,10 +107,22 @@ def import_roster_command(
     file: Annotated[Path, typer.Argument(help="花名册 Excel（党员、农户两张表）或 CSV")],
     data_dir: DataDirOption = None,
 ) -> None:
-    """导入党员和农户花名册；有任何一行不对就全部不导入，并逐行说明原因。"""
+    """导入或更新党员和农户花名册（姓名+村、编号或村+户主+门牌认定同一条）；有任何一行不对就全部不导入，并逐行说明原因。"""
     from bot.services.roster import import_roster
 
     report = import_roster(_ledger(data_dir), file)
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(1)
+
+
+def roster_template_command(
+    out: Annotated[Path, typer.Option("--out", help="模板文件，如 花名册模板.xlsx")] = Path(
+        "花名册模板.xlsx"
+    ),
+) -> None:
+    """生成花名册 Excel 模板：党员、农户两张表各一行示例，另有一张“说明”逐列讲怎么填。"""
+    from bot.services.roster import write_template
+
+    write_template(out)
+    typer.echo(f"已生成花名册模板 {out}")
