@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -13,6 +14,8 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand
 
 from bot import texts
+from bot.channels import TELEGRAM, WECOM
+from bot.channels.telegram.notifier import TelegramNotifier
 from bot.config import Settings
 from bot.handlers import ask, errors, fallback, problems, reports, start, visits
 from bot.handlers.clean_input import CleanTextMiddleware
@@ -64,30 +67,46 @@ WEBHOOK_PATH = "/telegram/webhook"
 
 
 async def run_bot_async(settings: Settings) -> None:
-    """Long polling by default; `[bot] mode = "webhook"` serves Telegram's POSTs instead."""
-    if settings.bot.mode not in ("polling", "webhook"):
+    """Every channel that has credentials, in one process over one Dispatcher and one ledger:
+    Telegram (long polling by default; `[bot] mode = "webhook"` serves Telegram's POSTs
+    instead) and WeCom (the 智能机器人 long connection, bot/channels/wecom)."""
+    telegram = bool(settings.bot.token.get_secret_value())
+    if telegram and settings.bot.mode not in ("polling", "webhook"):
         raise SystemExit("[bot] mode 只能是 polling 或 webhook。")
-    if settings.bot.mode == "webhook" and not settings.bot.webhook_url:
+    if telegram and settings.bot.mode == "webhook" and not settings.bot.webhook_url:
         raise SystemExit(
             "[bot] mode = webhook 需要 webhook_url（Telegram 能访问到的 https 地址）。"
         )
     ensure_index(settings)
     answerer = Answerer.from_settings(settings)
     ledger = LedgerService.open(settings)
-    bot = make_bot(settings)
     dp = build_dispatcher(settings, answerer, ledger)
-    await prepare_telegram(bot)
+    notifiers, wecom, bot = {}, None, None
+    if settings.wecom.enabled:
+        from bot.channels.wecom.runner import start_wecom
+
+        wecom = start_wecom(settings, dp, ledger)
+        notifiers[WECOM] = wecom.notifier
+    if telegram:
+        bot = make_bot(settings)
+        await prepare_telegram(bot)
+        notifiers[TELEGRAM] = TelegramNotifier(bot)
     from bot.scheduler import start_scheduler
 
-    scheduler = start_scheduler(settings, bot, ledger)
+    scheduler = start_scheduler(settings, notifiers, ledger)
     try:
-        if settings.bot.mode == "webhook":
+        if bot is None:
+            await _until_stopped()
+        elif settings.bot.mode == "webhook":
             await serve_webhook(settings, dp, bot)
         else:
             await dp.start_polling(bot, handle_signals=True)
     finally:
         scheduler.shutdown(wait=False)
-        await bot.session.close()
+        if wecom is not None:
+            await wecom.stop()
+        if bot is not None:
+            await bot.session.close()
 
 
 async def prepare_telegram(bot: Bot, first_delay: float = 1.0) -> None:
@@ -96,6 +115,15 @@ async def prepare_telegram(bot: Bot, first_delay: float = 1.0) -> None:
     await call_with_retry(
         lambda: bot.set_my_commands(menu()), "setMyCommands", first_delay=first_delay
     )
+
+
+async def _until_stopped() -> None:
+    """Wait for Ctrl+C or SIGTERM (what polling does for itself when Telegram runs too)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 async def serve_webhook(settings: Settings, dp: Dispatcher, bot: Bot) -> None:

@@ -113,6 +113,27 @@ class BotSettings(Section):
         return value
 
 
+class WeComSettings(Section):
+    """Owned by the WeCom channel (企业微信智能机器人, long connection). Both credentials come only
+    from the environment: LIANHU_WECOM__BOT_ID and LIANHU_WECOM__SECRET."""
+
+    bot_id: SecretStr = SecretStr("")
+    secret: SecretStr = SecretStr("")
+    ws_url: str = "wss://openws.work.weixin.qq.com"  # tests point it at a fake server on 127.0.0.1
+    heartbeat_s: Seconds = 30.0  # WeCom's documented heartbeat interval
+
+    @field_validator("ws_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("应该以 wss:// 开头（测试时可用 ws://）")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_id.get_secret_value() and self.secret.get_secret_value())
+
+
 CRON_FIELD = re.compile(r"[\w*/,\-?]+")
 
 
@@ -153,6 +174,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     ledger: LedgerSettings = LedgerSettings()
     bot: BotSettings = BotSettings()
+    wecom: WeComSettings = WeComSettings()
     schedule: ScheduleSettings = ScheduleSettings()
 
     def __init__(self, **values):

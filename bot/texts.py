@@ -118,9 +118,9 @@ DUE_NONE = "本月重点户都走访过了，辛苦了！"
 DUE_HEADER = "本月还没走访的重点户（{n} 户）："
 HOUSEHOLD_LIST = "您联系的农户（{n} 户）："
 ONLY_COORDINATORS = "这个命令只有村级、乡镇管理员能用。"
-INVITE_MADE = (
-    "邀请码：{code}（{role}，{village}{grid}）。\n请对方发：/start {code}\n或点链接：{link}"
-)
+INVITE_MADE = "邀请码：{code}（{role}，{village}{grid}）。\n请对方发：/start {code}"
+# Telegram only: a deep link that sends /start CODE for them (WeCom has no such link)
+INVITE_LINK = "\n或点链接：{link}"
 INVITE_USAGE = (
     "请这样写：/邀请 volunteer 一组 （角色可写 volunteer、grid_leader、village_coordinator）"
 )
@@ -130,3 +130,8 @@ ERROR = "出了点问题，没有保存。请稍后再试，或联系管理员�
 # the ledger file is damaged and writes have stopped (bot/ledger/db.py); the operator gets the details
 LEDGER_UNAVAILABLE = "台账数据库出了故障，为保护已有记录暂停保存，这次没有记上。请告诉管理员，修好后再记。"
 GROUP_HINT = "在群里请用命令或 @我 提问。"
+
+# WeCom (企业微信): cards hold at most 6 buttons and a short title; pictures are not read yet
+WECOM_CARD_TITLE = "请选择下一步："
+WECOM_TYPE_NUMBER = "回复编号即可选择，如：1"
+WECOM_MEDIA = "暂时只看得懂文字和语音，图片和文件请用文字说一说。"

@@ -11,7 +11,10 @@ from bot.commands.common import DataDirOption, settings_for
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = "未设置 LIANHU_BOT__TOKEN，改为本机对话模式。"
+NO_TOKEN = (
+    "未设置 LIANHU_BOT__TOKEN（Telegram），也未设置 LIANHU_WECOM__BOT_ID 和 "
+    "LIANHU_WECOM__SECRET（企业微信），改为本机对话模式。"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -20,13 +23,14 @@ def register(app: typer.Typer) -> None:
 
 
 def run_command(data_dir: DataDirOption = None) -> None:
-    """运行联户助手：设置了 LIANHU_BOT__TOKEN 就启动 Telegram 机器人，否则进入本机对话。"""
+    """运行联户助手：设置了 LIANHU_BOT__TOKEN 就连 Telegram，设置了 LIANHU_WECOM__BOT_ID 和
+    LIANHU_WECOM__SECRET 就连企业微信（可同时），都没设置则进入本机对话。"""
     settings = settings_for(data_dir)
-    if settings.bot.token.get_secret_value():
+    if settings.bot.token.get_secret_value() or settings.wecom.enabled:
         try:
             from bot.app import run_bot
         except ImportError as exc:
-            typer.echo(f"Telegram 机器人尚未安装完整：{exc}", err=True)
+            typer.echo(f"机器人尚未安装完整：{exc}", err=True)
             raise typer.Exit(1) from exc
         run_bot(settings)
         return

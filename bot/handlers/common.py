@@ -11,6 +11,8 @@ from aiogram.filters import BaseFilter, Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
+from bot.channels import TELEGRAM
+from bot.ledger.identities import ChannelIdentity
 from bot.services.ledger_service import LedgerService
 
 TELEGRAM_LIMIT = 4096
@@ -25,8 +27,10 @@ def command(name: str) -> Command:
 
 
 def client_key(message: Message) -> str:
-    """Stable across redelivery of the same update: chat and message id."""
-    return f"tg:{message.chat.id}:{message.message_id}"
+    """Stable across redelivery of the same update: Telegram's chat and message id, or the key
+    another channel puts on the message it builds (WeCom: `wecom:<msgid>`)."""
+    channel_key = (message.model_extra or {}).get("lianhu_key")
+    return channel_key or f"tg:{message.chat.id}:{message.message_id}"
 
 
 def split_message(text: str, limit: int = SAFE_PIECE) -> list[str]:
@@ -53,14 +57,19 @@ async def reply(message: Message, text: str, **kwargs: Any) -> None:
 
 
 class IdentityMiddleware(BaseMiddleware):
-    """Puts `member` (the registered Lianhu member or None) into every handler's data."""
+    """Puts `identity` (channel and the channel's id of the sender) and `member` (the registered
+    Lianhu member bound to it, or None) into every handler's data. Telegram updates carry the
+    Telegram user; another channel passes its own `identity` when it feeds the update."""
 
     def __init__(self, ledger: LedgerService):
         self.ledger = ledger
 
     async def __call__(self, handler, event: TelegramObject, data: dict[str, Any]):
+        identity = data.get("identity")
         user = data.get("event_from_user")
-        data["member"] = self.ledger.member_by_telegram(user.id) if user else None
+        if identity is None and user is not None:
+            identity = data["identity"] = ChannelIdentity(TELEGRAM, str(user.id))
+        data["member"] = self.ledger.member_by_identity(identity) if identity else None
         return await handler(event, data)
 
 

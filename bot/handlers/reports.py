@@ -10,6 +10,7 @@ from aiogram.filters import CommandObject
 from aiogram.types import BufferedInputFile, Message
 
 from bot import texts
+from bot.channels import TELEGRAM
 from bot.handlers.common import Routes, command, reply
 from bot.services.ledger_service import LedgerService
 from bot.services.ledger_types import LedgerError
@@ -92,7 +93,9 @@ async def export(message: Message, ledger: LedgerService, member) -> None:
 
 
 @routes.message(command("invite"))
-async def invite(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
+async def invite(
+    message: Message, command: CommandObject, ledger: LedgerService, member, identity=None
+) -> None:
     parts = (command.args or "volunteer").split()
     role, grid, name = (parts + ["", ""])[:3] if len(parts) > 1 else (parts[0], "", "")
     try:
@@ -100,11 +103,9 @@ async def invite(message: Message, command: CommandObject, ledger: LedgerService
     except LedgerError as exc:
         await reply(message, f"{exc}\n{texts.INVITE_USAGE}")
         return
-    me = await message.bot.me()
-    link = f"https://t.me/{me.username}?start={code}"
-    await reply(
-        message,
-        texts.INVITE_MADE.format(
-            code=code, role=role, village=member.village or "全乡镇", grid=grid, link=link
-        ),
-    )
+    village = member.village or "全乡镇"
+    made = texts.INVITE_MADE.format(code=code, role=role, village=village, grid=grid)
+    if identity is None or identity.channel == TELEGRAM:  # a t.me link means nothing elsewhere
+        me = await message.bot.me()
+        made += texts.INVITE_LINK.format(link=f"https://t.me/{me.username}?start={code}")
+    await reply(message, made)

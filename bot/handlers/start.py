@@ -16,11 +16,15 @@ routes = Routes("start")
 
 
 @routes.message(command("start"))
-async def start(message: Message, command: CommandObject, ledger: LedgerService, member) -> None:
+async def start(
+    message: Message, command: CommandObject, ledger: LedgerService, member, identity=None
+) -> None:
     code = (command.args or "").strip()
     if code:
+        # the account that sent it, on whichever channel (the console passes none: Telegram id)
+        who = identity or message.from_user.id
         try:
-            member = ledger.redeem_invite(code, message.from_user.id, message.from_user.full_name)
+            member = ledger.redeem_invite(code, who, message.from_user.full_name)
         except LedgerError as exc:
             await reply(message, str(exc))
             return

@@ -1,24 +1,19 @@
 """Scheduler bookkeeping: which run finished for which period, which chat got which message,
-and chats that blocked the bot."""
+and chats that blocked the bot. Deliveries and blocked addresses are kept per channel in
+`identities` (migration m003); the chat-id functions here are the Telegram case of those."""
 
 from __future__ import annotations
 
+from bot.ledger import identities
 from bot.ledger.db import now_utc
 
 
 def delivered(db, job: str, period: str, chat_id: int) -> bool:
-    return bool(
-        db.execute(
-            "SELECT 1 FROM deliveries WHERE job=? AND period=? AND chat_id=?",
-            [job, period, chat_id],
-        ).fetchone()
-    )
+    return identities.delivered(db, job, period, "telegram", str(chat_id))
 
 
 def record_delivery(db, job: str, period: str, chat_id: int) -> None:
-    db.execute(
-        "INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?)", [job, period, chat_id, now_utc()]
-    )
+    identities.record_delivery(db, job, period, "telegram", str(chat_id))
 
 
 def run_finished(db, job: str, period: str) -> bool:
@@ -37,8 +32,8 @@ def record_run(db, job: str, period: str, finished: bool, sent: int = 0) -> None
 
 
 def block_chat(db, chat_id: int) -> None:
-    db.execute("INSERT OR IGNORE INTO blocked_chats VALUES (?, ?)", [chat_id, now_utc()])
+    identities.block(db, "telegram", str(chat_id))
 
 
 def is_blocked(db, chat_id: int) -> bool:
-    return bool(db.execute("SELECT 1 FROM blocked_chats WHERE chat_id=?", [chat_id]).fetchone())
+    return identities.is_blocked(db, "telegram", str(chat_id))

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from bot.ledger import identities
 from bot.ledger.db import now_utc
 from bot.ledger.records import Member
 from bot.ledger.rows import all_rows, marks, one
+
+# A member with their Telegram id, which lives in `identities` (migration m003); the WeCom
+# and other ids are read there directly.
+_SELECT = (
+    "SELECT m.id, m.name, m.role, m.village, m.grid, m.phone, "
+    "(SELECT CAST(i.external_id AS INTEGER) FROM identities i "
+    "WHERE i.member_id = m.id AND i.channel = 'telegram') AS telegram_id FROM members m"
+)
 
 
 def _member(row) -> Member:
@@ -29,41 +38,48 @@ def insert_member(
     telegram_id: int | None = None,
     at: str | None = None,
 ) -> int:
-    return db.execute(
-        "INSERT INTO members(name, role, village, grid, phone, telegram_id, created_at) "
-        "VALUES (?,?,?,?,?,?,?)",
-        [name, role, village, grid, phone, telegram_id, at or now_utc()],
+    member_id = db.execute(
+        "INSERT INTO members(name, role, village, grid, phone, created_at) VALUES (?,?,?,?,?,?)",
+        [name, role, village, grid, phone, at or now_utc()],
     ).lastrowid
+    if telegram_id is not None:
+        identities.bind(db, member_id, "telegram", str(telegram_id))
+    return member_id
 
 
 def member(db, member_id: int) -> Member | None:
-    row = one(db, "SELECT * FROM members WHERE id=?", [member_id])
+    row = one(db, f"{_SELECT} WHERE m.id=?", [member_id])
     return _member(row) if row else None
 
 
 def member_by_telegram(db, telegram_id: int) -> Member | None:
-    row = one(db, "SELECT * FROM members WHERE telegram_id=? AND active=1", [telegram_id])
-    return _member(row) if row else None
+    return member_by_identity(db, "telegram", str(telegram_id))
+
+
+def member_by_identity(db, channel: str, external_id: str) -> Member | None:
+    """The active member bound to this address on this channel."""
+    member_id = identities.member_id_of(db, channel, external_id)
+    return member(db, member_id) if member_id is not None else None
 
 
 def members_named(db, name: str) -> list[Member]:
     return [
-        _member(r) for r in all_rows(db, "SELECT * FROM members WHERE name=? AND active=1", [name])
+        _member(r) for r in all_rows(db, f"{_SELECT} WHERE m.name=? AND m.active=1", [name])
     ]
 
 
 def members_with_role(db, roles: tuple[str, ...], village: str | None = None) -> list[Member]:
-    where, params = ("AND village=?", [village]) if village else ("", [])
+    where, params = ("AND m.village=?", [village]) if village else ("", [])
     rows = all_rows(
         db,
-        f"SELECT * FROM members WHERE active=1 AND role IN ({marks(roles)}) {where} ORDER BY id",
+        f"{_SELECT} WHERE m.active=1 AND m.role IN ({marks(roles)}) {where} ORDER BY m.id",
         [*roles, *params],
     )
     return [_member(r) for r in rows]
 
 
 def bind_telegram(db, member_id: int, telegram_id: int) -> None:
-    db.execute("UPDATE members SET telegram_id=? WHERE id=?", [telegram_id, member_id])
+    identities.bind(db, member_id, "telegram", str(telegram_id))
 
 
 def count_members(db) -> int:

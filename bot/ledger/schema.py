@@ -127,4 +127,46 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE TABLE blocked_chats (chat_id INTEGER PRIMARY KEY, at TEXT NOT NULL)",
         ],
     ),
+    (
+        # Channel identities (issue #11): who a member is on each messenger. Today's Telegram
+        # bindings move here; members.telegram_id stays in the table only because SQLite cannot
+        # drop a UNIQUE column: it is emptied here and never read or written again. Blocked
+        # chats and deliveries become per channel the same way (ids as text: WeCom's are not
+        # numbers). bound_at of a moved binding is the member's created_at, the best we know.
+        "m003_channel_identities",
+        [
+            """CREATE TABLE identities (
+                member_id INTEGER NOT NULL REFERENCES members(id),
+                channel TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                bound_at TEXT NOT NULL,
+                UNIQUE (channel, external_id),
+                UNIQUE (member_id, channel)
+            )""",
+            "INSERT INTO identities(member_id, channel, external_id, bound_at) "
+            "SELECT id, 'telegram', CAST(telegram_id AS TEXT), created_at FROM members "
+            "WHERE telegram_id IS NOT NULL",
+            "UPDATE members SET telegram_id = NULL WHERE telegram_id IS NOT NULL",
+            """CREATE TABLE blocked_recipients (
+                channel TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (channel, external_id)
+            )""",
+            "INSERT INTO blocked_recipients SELECT 'telegram', CAST(chat_id AS TEXT), at "
+            "FROM blocked_chats",
+            "DROP TABLE blocked_chats",
+            """CREATE TABLE channel_deliveries (
+                job TEXT NOT NULL,
+                period TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (job, period, channel, external_id)
+            )""",
+            "INSERT INTO channel_deliveries SELECT job, period, 'telegram', "
+            "CAST(chat_id AS TEXT), at FROM deliveries",
+            "DROP TABLE deliveries",
+        ],
+    ),
 ]

@@ -1,0 +1,1 @@
+"""Telegram: long polling or webhook (bot/app.py) and the notifier the scheduler uses."""
