@@ -18,6 +18,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from bot.config import Settings
@@ -168,17 +169,29 @@ class _Run:
         self.index_dir = settings.index_dir
         self.base = base
         self.report = report
-        self.build: Build | None = None
-        self.store: IndexStore | None = None
-        self.build = resume_build(self.index_dir, base)
+        self.store: IndexStore | None = None  # the build's database, once there is a build
+        self.build: Build | None = resume_build(self.index_dir, base)
         if self.build is not None:
             self.store = IndexStore(self.build.path, read_only=self.build.db_linked)
             report.resumed = True
-        if self.store is None:
-            self.reader = IndexStore(base, read_only=base != self.index_dir) if base else None
-        else:
-            self.reader = self.store
+        # what the run compares files with: the resumed build, else the served generation
+        self.reader = self.store or (self._open_base() if base else None)
         self.known = self.reader.document_hashes() if self.reader else {}
+
+    def _open_base(self) -> IndexStore:
+        # an index from before generations (data/index itself) may still be in WAL mode
+        return IndexStore(self.base, read_only=self.base != self.index_dir)
+
+    @cached_property
+    def _base_hashes(self) -> dict[str, str]:
+        """Documents of the served generation (to tell an added document from an updated one)."""
+        if self.base is None:
+            return {}
+        reader = self._open_base()
+        try:
+            return reader.document_hashes()
+        finally:
+            reader.close()
 
     def base_has_keyword(self) -> bool:
         from bot.search.keyword import KeywordIndex
@@ -257,20 +270,10 @@ class _Run:
         self.writable_store().replace_document(source, "law", doc.title, content_hash, units)
         self.known[source] = content_hash
         self.report.units_written += len(units)
-        if source in self._base_sources():
+        if source in self._base_hashes:
             self.report.updated += 1
         else:
             self.report.added += 1
-
-    def _base_sources(self) -> dict[str, str]:
-        if not hasattr(self, "_base_hashes"):
-            if self.base is None:
-                self._base_hashes = {}
-            else:
-                reader = IndexStore(self.base, read_only=self.base != self.index_dir)
-                self._base_hashes = reader.document_hashes()
-                reader.close()
-        return self._base_hashes
 
     def prune(self) -> None:
         gone = (

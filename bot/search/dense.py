@@ -40,11 +40,14 @@ class DenseRanker:
         cards: CardVectors,
         sentences: np.ndarray | None = None,
         sentence_rows: np.ndarray | None = None,
+        missing: int | None = None,
     ):
         self.embedder = embedder
         self.matrix = matrix  # (article rows, dim), NaN rows: no vector yet
         self.cards = cards
-        self.has_vectors = bool(len(matrix)) and not bool(np.isnan(matrix[:, 0]).all())
+        if missing is None:  # counting touches every page of a memory-mapped matrix
+            missing = int(np.isnan(matrix[:, 0]).sum()) if len(matrix) else 0
+        self.has_vectors = missing < len(matrix)
         self._sentences = sentences  # (sentences, dim), grouped by article row in row order
         if sentences is not None and len(sentences):
             rows = np.asarray(sentence_rows)
@@ -137,4 +140,5 @@ def load_dense(settings: Settings, generation: Path, n_rows: int) -> DenseRanker
         CardVectors.load(generation) or CardVectors.empty(articles.matrix.shape[1]),
         sentences.matrix if sentences is not None else None,
         rows,
+        missing=int(meta.get("missing", 0)),
     )
