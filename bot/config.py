@@ -92,6 +92,10 @@ class LedgerSettings(Section):
         "留守儿童": 1,
     }
     phone_visible_roles: list[str] = ["village_coordinator", "township_coordinator", "admin"]
+    # The place this ledger serves: a member's village → this township → this county, so that
+    # local figures (knowledge/local_standards.toml, keyed by county) reach chat users.
+    township: str = ""
+    county: str = ""
 
 
 class BotSettings(Section):

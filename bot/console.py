@@ -125,7 +125,11 @@ def pick_member(ledger: LedgerService, name: str | None, role: str | None) -> Me
 
 
 async def _run(
-    settings: Settings, lines: Iterable[str], out: TextIO, member: Member | None
+    settings: Settings,
+    lines: Iterable[str],
+    out: TextIO,
+    member: Member | None,
+    region: str | None = None,
 ) -> None:
     from bot.app import build_dispatcher
     from bot.fsm_storage import SQLiteStorage
@@ -145,6 +149,7 @@ async def _run(
         storage=SQLiteStorage(settings.data_dir / "console_fsm.db"),
         identity=FixedIdentity(member),
     )
+    dp["region_override"] = region  # --region: the place policy answers assume
     ids = itertools.count(1)
     user = {"id": chat_id, "is_bot": False, "first_name": member.name if member else "访客"}
     chat = {"id": chat_id, "type": "private"}
@@ -189,12 +194,14 @@ async def _run(
 def run_console(
     settings: Settings,
     lines: Iterable[str] | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     as_name: str | None = None,
     role: str | None = None,
+    region: str | None = None,
 ) -> None:
     from bot.search.keyword import KeywordIndex
 
+    out = out or sys.stdout  # looked up now: a default bound at import keeps a stale stream
     if not KeywordIndex.exists(settings.index_dir):
         print(INDEXING, file=out, flush=True)
         ensure_index(settings)
@@ -207,7 +214,7 @@ def run_console(
     if interactive:
         print(WELCOME, file=out, flush=True)
     source = lines if lines is not None else _stdin_lines(interactive)
-    asyncio.run(_run(settings, source, out, member))
+    asyncio.run(_run(settings, source, out, member, region))
 
 
 def _stdin_lines(interactive: bool):

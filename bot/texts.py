@@ -117,18 +117,31 @@ BUTTON_BAD = "这个按钮看不懂，请发 /我的 重新操作。"
 DUE_NONE = "本月重点户都走访过了，辛苦了！"
 DUE_HEADER = "本月还没走访的重点户（{n} 户）："
 HOUSEHOLD_LIST = "您联系的农户（{n} 户）："
+HOUSEHOLD_LINE = "{label} 户号{id}，{size}口人，电话 {phone}，标签：{tags}"
+CANDIDATES = "{found}，请选一户（“户”后面是户号）："
+CANDIDATE_LINE = "户{id}  {label}"
+CANDIDATES_MORE = "还有 {n} 户没列出，请写得更完整些，比如加上门牌：/户 王建国 12号"
+CANDIDATES_VISIT = "点下面的按钮，或发 /走访 户{id} 再写走访情况。"
+CANDIDATES_HOUSEHOLD = "发 /户 户{id} 看这一户。"
+CANDIDATES_ISSUE = "发 /问题 户{id} 再写问题。"
 ONLY_COORDINATORS = "这个命令只有村级、乡镇管理员能用。"
 INVITE_MADE = "邀请码：{code}（{role}，{village}{grid}）。\n请对方发：/start {code}"
 # Telegram only: a deep link that sends /start CODE for them (WeCom has no such link)
 INVITE_LINK = "\n或点链接：{link}"
 INVITE_USAGE = (
-    "请这样写：/邀请 volunteer 一组 （角色可写 volunteer、grid_leader、village_coordinator）"
+    "请这样写：/邀请 角色 村 网格 名字，如 /邀请 volunteer 东山村 一组 刘党员（村级管理员可不写村；"
+    "角色可写 volunteer、grid_leader、village_coordinator）"
 )
+INVITE_CONFIRM_BUTTON = "确认新建并生成邀请码"
+INVITE_CONFIRM_HINT = "确认就点下面的按钮或回复“确认”；不要就发 /取消。"
+INVITE_EXPIRED = "这个确认已经过期了，请重新发 /邀请。"
 EXPORT_CAPTION = "台账导出（{rows}）。电话和身份证号已按权限打码。"
 DIGEST_CAPTION = "民情周报图表 {week}"
 ERROR = "出了点问题，没有保存。请稍后再试，或联系管理员。"
 # the ledger file is damaged and writes have stopped (bot/ledger/db.py); the operator gets the details
-LEDGER_UNAVAILABLE = "台账数据库出了故障，为保护已有记录暂停保存，这次没有记上。请告诉管理员，修好后再记。"
+LEDGER_UNAVAILABLE = (
+    "台账数据库出了故障，为保护已有记录暂停保存，这次没有记上。请告诉管理员，修好后再记。"
+)
 GROUP_HINT = "在群里请用命令或 @我 提问。"
 
 # WeCom (企业微信): cards hold at most 6 buttons and a short title; pictures are not read yet

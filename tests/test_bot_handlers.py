@@ -93,7 +93,8 @@ async def test_resolve_followup_and_coordinator_reports(h):
     digest = await h.send("/周报", user_id=ADMIN)
     assert "民情周报" in digest[0] and "[图片]" in digest
     assert "[文件]" in await h.send("/导出", user_id=ADMIN)
-    invite = await h.send("/邀请 volunteer 一组", user_id=ADMIN)
+    assert "确认新建吗" in (await h.send("/邀请 volunteer 一组", user_id=ADMIN))[0]
+    invite = await h.send("确认", user_id=ADMIN)
     code = invite[0].split("邀请码：")[1].split("（")[0]
     assert "绑定成功" in (await h.send(f"/start {code}", user_id=555))[0]
 

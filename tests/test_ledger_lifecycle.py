@@ -203,7 +203,9 @@ def test_due_list_is_computed_from_visits(v):
 
 
 def test_invite_binds_a_telegram_account_once(v):
-    code = v.ledger.create_invite(v.village_admin, "volunteer", grid="一组", name="新党员")
+    code = v.ledger.create_invite(
+        v.village_admin, "volunteer", grid="一组", name="新党员", confirm_new=True
+    )
     m = v.ledger.redeem_invite(code, 777, "Tg名")
     assert ("新党员", "volunteer", "东村", 777) == (m.name, m.role, m.village, m.telegram_id)
     assert m == v.ledger.redeem_invite(code, 777, "Tg名")  # redelivered /start

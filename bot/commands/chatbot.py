@@ -47,8 +47,15 @@ def chat_command(
         str | None,
         typer.Option("--role", help="以这个角色的第一位成员对话，如 village_coordinator"),
     ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="问政策时所在的地方（县、乡镇或村），用来查当地标准；默认按成员所在村推到乡镇、县",
+        ),
+    ] = None,
 ) -> None:
     """本机对话：和机器人完全相同的流程（问政策、走访、问题、周报）；一行一条消息，也可从管道读入。"""
     from bot.console import run_console
 
-    run_console(settings_for(data_dir), as_name=as_name, role=role)
+    run_console(settings_for(data_dir), as_name=as_name, role=role, region=region)

@@ -12,12 +12,13 @@ from aiogram.types import Message
 from bot import texts
 from bot.handlers.common import MAX_INPUT, Routes, command, reply
 from bot.services.answer import Answerer, format_answer
+from bot.services.regions import member_region
 
 routes = Routes("ask")
 
 
 async def answer_question(
-    message: Message, question: str, answerer: Answerer, member, settings
+    message: Message, question: str, answerer: Answerer, member, settings, region_override=None
 ) -> None:
     if member is None and not settings.bot.public_ask:
         await reply(message, texts.ASK_DISABLED)
@@ -25,7 +26,7 @@ async def answer_question(
     if len(question) > MAX_INPUT:
         await reply(message, texts.TOO_LONG.format(n=len(question), limit=MAX_INPUT))
         return
-    region = member.village if member else None
+    region = member_region(settings, member, region_override)  # village → township → county
     # retrieval is CPU work: keep the event loop free for other chats
     answer = await asyncio.to_thread(answerer.answer, question, region)
     await reply(message, format_answer(answer))
@@ -33,26 +34,35 @@ async def answer_question(
 
 @routes.message(command("ask"))
 async def ask(
-    message: Message, command: CommandObject, answerer: Answerer, member, settings
+    message: Message,
+    command: CommandObject,
+    answerer: Answerer,
+    member,
+    settings,
+    region_override=None,
 ) -> None:
     if not (command.args or "").strip():
         await reply(message, texts.ASK_EMPTY)
         return
-    await answer_question(message, command.args, answerer, member, settings)
+    await answer_question(message, command.args, answerer, member, settings, region_override)
 
 
 @routes.message(F.text, F.chat.type == ChatType.PRIVATE, ~F.text.startswith(("/", "／")))
-async def plain_text(message: Message, answerer: Answerer, member, settings) -> None:
-    await answer_question(message, message.text, answerer, member, settings)
+async def plain_text(
+    message: Message, answerer: Answerer, member, settings, region_override=None
+) -> None:
+    await answer_question(message, message.text, answerer, member, settings, region_override)
 
 
 @routes.message(
     F.text, F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}), F.text.contains("@")
 )
-async def mention_in_group(message: Message, answerer: Answerer, member, settings) -> None:
+async def mention_in_group(
+    message: Message, answerer: Answerer, member, settings, region_override=None
+) -> None:
     me = await message.bot.me()
     mention = f"@{me.username}"
     if not me.username or mention.lower() not in message.text.lower():
         return
     question = message.text.replace(mention, " ").strip()
-    await answer_question(message, question, answerer, member, settings)
+    await answer_question(message, question, answerer, member, settings, region_override)

@@ -45,3 +45,9 @@ class FormStep(CallbackData, prefix="vf"):
     """The visit form's own buttons: no problem to record; save."""
 
     step: Literal["noproblem", "ok"]
+
+
+class InviteStep(CallbackData, prefix="inv"):
+    """The inviter's yes to an invite that creates a member the roster lacks."""
+
+    step: Literal["ok"]

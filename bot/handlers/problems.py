@@ -17,6 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot import texts
 from bot.handlers.buttons import ProblemButton
+from bot.handlers.candidates import candidate_text
 from bot.handlers.common import MAX_INPUT, Routes, client_key, command, reply
 from bot.services import command_grammar as grammar
 from bot.services.ledger_service import LedgerService
@@ -103,7 +104,7 @@ async def issue(message: Message, command: CommandObject, ledger: LedgerService,
         household = ledger.find_household(member, head)
         problem = ledger.open_problem(member, household.id, description, client_key(message))
     except Ambiguous as exc:
-        await reply(message, str(exc) + " " + "、".join(h.label for h in exc.candidates))
+        await reply(message, candidate_text(exc, texts.CANDIDATES_ISSUE))
         return
     except LedgerError as exc:
         await reply(message, str(exc))

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot import texts
 from bot.handlers.buttons import FormStep, HouseholdPick
+from bot.handlers.candidates import SCREENFUL, candidate_text
 from bot.handlers.common import MAX_INPUT, Routes, client_key, command, reply
 from bot.handlers.problems import problem_keyboard
 from bot.services import command_grammar as grammar
@@ -25,6 +26,7 @@ class VisitForm(StatesGroup):
     situation = State()
     problem = State()
     confirm = State()
+    pick_for_line = State()  # a one-line log whose household was ambiguous: the line waits
 
 
 def confirmation(ledger: LedgerService, result: VisitResult) -> str:
@@ -92,7 +94,16 @@ async def visit(
     try:
         result = ledger.log_visit_text(member, text, client_key(message))
     except Ambiguous as exc:
-        await message.answer(str(exc), reply_markup=household_buttons(exc.candidates))
+        # the rest of the line waits for the pick, under this message's key (a redelivered
+        # message or a second pick stores nothing twice)
+        await state.set_state(VisitForm.pick_for_line)
+        rest = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+        await state.update_data(rest=rest, key=client_key(message))
+        await reply(
+            message,
+            candidate_text(exc, texts.CANDIDATES_VISIT),
+            reply_markup=household_buttons(exc.candidates[:SCREENFUL]),
+        )
         return
     except LedgerError as exc:
         await reply(message, str(exc))
@@ -133,6 +144,18 @@ async def picked_household(
         household = ledger.household(member, callback_data.id)
     except LedgerError:
         await call.answer(texts.BUTTON_BAD, show_alert=True)
+        return
+    if await state.get_state() == VisitForm.pick_for_line.state:
+        data = await state.get_data()
+        try:
+            result = ledger.log_visit_text(member, f"户{household.id} {data['rest']}", data["key"])
+        except LedgerError as exc:
+            await call.answer(str(exc)[:190], show_alert=True)
+            return
+        await state.clear()
+        await call.answer()
+        markup = problem_keyboard(ledger, member, result.problem) if result.problem else None
+        await reply(call.message, confirmation(ledger, result), reply_markup=markup)
         return
     await state.set_state(VisitForm.situation)
     await state.update_data(household_id=household.id, household=household.label)

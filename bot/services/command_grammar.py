@@ -17,6 +17,9 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９＃", "0123456789#")
 _NUMBER = re.compile(rf"#?([0-9]{{1,{MAX_DIGITS}}})")
 _SPACES = re.compile(r"[\s\u3000]+")
 _DIGITS = re.compile(r"#?[0-9]+")
+# a grid: 一组, 3组, 第二网格, 东片组 … (a word ending in 组, or 网格 after a numeral), so that a
+# person named 赵网格 stays a name
+_GRID = re.compile(r".+组|第?[0-9一二三四五六七八九十百]+网格")
 
 
 class UsageError(LedgerError):
@@ -100,8 +103,8 @@ class InviteRequest:
 def invite_request(args: str | None) -> InviteRequest:
     """`/邀请 volunteer 东村 一组 张新党员`: role, then village, grid and name, each optional.
 
-    A word ending in 村 is the village; the grid is the next word ending in 组 or 网格; what is
-    left is the name. (A township coordinator must name the village; a village coordinator may
+    A word ending in 村 is the village; the grid is a word like 一组 or 第二网格; what is left
+    is the name. (A township coordinator must name the village; a village coordinator may
     leave it out.)"""
     parts = words(args) or ["volunteer"]
     role = parts[0]
@@ -112,7 +115,7 @@ def invite_request(args: str | None) -> InviteRequest:
     for word in parts[1:]:
         if not village and word.endswith("村"):
             village = word
-        elif not grid and word.endswith(("组", "网格")):
+        elif not grid and _GRID.fullmatch(word):
             grid = word
         else:
             rest.append(word)

@@ -10,6 +10,7 @@ from bot.ledger.db import transaction
 from bot.services.command_grammar import parse_number
 from bot.services.ledger_base import LedgerBase
 from bot.services.ledger_types import Ambiguous, Household, Member, NotFound
+from bot.services.masking import mask_phone_field
 
 
 class HouseholdOps(LedgerBase):
@@ -66,10 +67,21 @@ class HouseholdOps(LedgerBase):
         found = households_db.household(self.db, household_id)
         return f"{found.village}{found.head_name}" if found else ""
 
+    def phone_for(self, member: Member, household: Household) -> str:
+        """The household's phone as this member may see it: in full to the volunteer linked to
+        the household (电话 is one way to visit) and to [ledger] phone_visible_roles, masked to
+        everyone else."""
+        if household.volunteer_id == member.id or (
+            member.role in self.settings.ledger.phone_visible_roles
+        ):
+            return household.phone
+        return mask_phone_field(household.phone)
+
     def find_household(self, member: Member, query: str) -> Household:
-        """By id (户12 / 12), house number, or head's name tolerant of one wrong character or a
-        same-sounding one; several matches give the candidates instead of a guess."""
-        query = query.strip().removeprefix("#")
+        """By id (户12 / 12), house number, head's name (with its house number: 王建国 12号),
+        a name tolerant of one wrong character or a same-sounding one, or the start of a name
+        (张 → 张三, 张山); several matches give the candidates instead of a guess."""
+        query = " ".join(query.split()).removeprefix("#")
         households = households_db.visible_households(self.db, member)
         if not households:
             raise NotFound("您名下还没有联系户，请管理员先导入花名册。")
@@ -78,15 +90,24 @@ class HouseholdOps(LedgerBase):
             by_id = [h for h in households if h.id == number]
             if by_id:
                 return by_id[0]
-        exact = [
-            h for h in households if query in (h.head_name, h.house_number, f"{h.head_name}家")
-        ]
-        candidates = exact or _similar(query, households)
+        name, _, house = query.partition(" ")
+        if house:  # 王建国 12号: both must fit
+            candidates = [h for h in households if h.head_name == name and h.house_number == house]
+        else:
+            exact = [
+                h for h in households if query in (h.head_name, h.house_number, f"{h.head_name}家")
+            ]
+            candidates = exact or _similar(query, households) or _starting(query, households)
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
             raise NotFound(f"您联系的农户里没有“{query}”，请检查户主姓名，或发 /户 看看名单。")
-        raise Ambiguous(f"有 {len(candidates)} 户都像“{query}”，请选一户：", candidates)
+        raise Ambiguous(f"有 {len(candidates)} 户都像“{query}”", candidates)
+
+
+def _starting(query: str, households: list[Household]) -> list[Household]:
+    """Heads whose name starts with what was typed (a surname, or the first two characters)."""
+    return [h for h in households if h.head_name.startswith(query)] if query else []
 
 
 def _similar(query: str, households: list[Household]) -> list[Household]:

@@ -9,8 +9,9 @@ from bot.ledger import identities
 from bot.ledger import members as members_db
 from bot.ledger.db import transaction
 from bot.ledger.identities import ChannelIdentity
+from bot.services.invites import check_invite, check_redeem
 from bot.services.ledger_base import LedgerBase
-from bot.services.ledger_types import ROLES, Conflict, LedgerError, Member, NotAllowed, NotFound
+from bot.services.ledger_types import ROLES, Conflict, LedgerError, Member, NotFound
 
 
 class MemberOps(LedgerBase):
@@ -54,19 +55,17 @@ class MemberOps(LedgerBase):
         return members_db.member_by_identity(self.db, who.channel, who.external_id)
 
     def create_invite(
-        self, actor: Member, role: str, village: str | None = None, grid: str = "", name: str = ""
+        self,
+        actor: Member,
+        role: str,
+        village: str | None = None,
+        grid: str = "",
+        name: str = "",
+        confirm_new: bool = False,
     ) -> str:
-        if not actor.is_coordinator:
-            raise NotAllowed("只有村级、乡镇管理员可以发邀请码。")
-        if role not in ROLES:
-            raise LedgerError(
-                "角色请写：volunteer（联户党员）、grid_leader（网格长）、village_coordinator（村级管理员）。"
-            )
-        village = village or actor.village
-        if actor.role == "village_coordinator" and (
-            village != actor.village or role in ("township_coordinator", "admin")
-        ):
-            raise NotAllowed("村级管理员只能为本村邀请联户党员、网格长或村级管理员。")
+        """A code binding a roster member (same name, village and role), or, once the inviter
+        confirms (confirm_new), creating a new member. Refusals: bot/services/invites.py."""
+        village = check_invite(self.db, actor, role, village, grid, name, confirm_new)
         code = secrets.token_urlsafe(6).replace("-", "x").replace("_", "y")
         with transaction(self.db):
             members_db.insert_invite(self.db, code, role, village, grid, name, actor.id)
@@ -100,6 +99,7 @@ class MemberOps(LedgerBase):
                 raise Conflict("这个邀请码已经用过了，请向管理员要一个新的。")
             if existing:
                 raise Conflict(f"您已经登记为{existing.name}，不用再用邀请码。")
+            check_redeem(self.db, invite, who.channel)
             # an invite naming someone on the roster binds that member (and their households),
             # if they have no account on this channel yet
             named = (
