@@ -40,11 +40,23 @@ def test_demo_digest_export_backup(tmp_path):
         "resolution_rate",
         "on_time_rate",
         "satisfaction_rate",
+        "on_spot_rate",
+        "resolved_in_village_rate",
         "zero_visit_members",
         "previous",
     ):
         assert key in digest
     assert digest["visits"] > 0 and digest["previous"]["visits"] > 0
+    # item 1: the two new rates, consistent with the counts beside them, this week and last
+    for week in (digest, digest["previous"]):
+        assert week["problems_new"] and week["resolved_in_week"]  # the demo has both
+        assert (
+            round(week["problems_solved_on_spot"] / week["problems_new"], 4) == week["on_spot_rate"]
+        )
+        assert (
+            round(week["resolved_in_village"] / week["resolved_in_week"], 4)
+            == week["resolved_in_village_rate"]
+        )
     assert (tmp_path / "d.png").read_bytes()[:4] == b"\x89PNG"
 
     result = runner.invoke(cli.app, ["digest", "--week", "47周", *data])
