@@ -49,6 +49,10 @@ def test_default_ingest_embeds_with_the_bundled_model(tmp_path):
     assert 3 == int(np.argmax(articles))  # 第四条: 火灾、洪水等意外事件……临时互助
     sentences = dense.sentence_scores(qvec)
     assert (5,) == sentences.shape and 3 == int(np.nanargmax(sentences))
+    # only some rows (what a large collection needs): the same values
+    assert np.allclose(sentences[[4, 0, 3]], dense.sentence_scores(qvec, np.array([4, 0, 3])))
+    each = dense.row_sentence_scores(qvec, 3)  # 第四条, one sentence
+    assert (1,) == each.shape and np.isclose(sentences[3], each.max())
     assert (2, 384) == dense.embed_passages(["着火了", "看病"]).shape
 
 
