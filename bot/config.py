@@ -39,9 +39,9 @@ Seconds = Annotated[float, Field(gt=0)]
 class RetrievalSettings(Section):
     knowledge_dir: str = ""  # empty: the bundled knowledge/ folder
     top_k: Positive = 10
-    rrf_k: Positive = 60
-    # An answer is given only when the calibrated confidence reaches this value (0..1).
-    min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.4
+    # Unset: the refusal threshold fitted by `lianhu fit` (knowledge/answer_model.json). Set only
+    # to override it (0..1, on the refusal model's probability that the documents answer).
+    min_confidence: Annotated[float | None, Field(ge=0, le=1)] = None
     use_cards: bool = True  # false: ignore the knowledge cards (to measure what they add)
 
 

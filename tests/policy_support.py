@@ -65,7 +65,7 @@ def knowledge_without_cards(tmp_path: Path) -> Path:
 
     target = tmp_path / "knowledge-no-cards"
     (target / "cards").mkdir(parents=True, exist_ok=True)
-    for name in ("terms.tsv", "offices.tsv", "refusal_model.json"):
+    for name in ("terms.tsv", "offices.tsv", "answer_model.json", "memory_vectors.npz"):
         shutil.copy(BUNDLED_KNOWLEDGE / name, target / name)
     return target
 

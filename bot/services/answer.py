@@ -1,12 +1,14 @@
-"""Answering a policy question: retrieval → card or extractive answer → citations → reply.
+"""Answering a policy question: retrieval → refusal check → card or extractive answer → reply.
 
 The path is short on purpose:
     Answerer.answer(question)
-      → Retriever.search (keyword ranking, optional dense fusion)
-      → a fitting card leads, else the best article's most relevant sentence
-      → at most 3 citations, each an article that retrieval or the card returned
-      → refuse honestly when confidence is below the calibrated threshold.
-An optional LLM may only rewrite the short answer from the cited articles (see llm.py).
+      → Retriever.search (keyword + semantic signals, fitted ranker)
+      → the fitted refusal model: below its threshold, an honest "no basis found"
+      → a card citing the best article leads with its plain-language answer, else the best
+        article's sentence closest in meaning to the question
+      → at most 3 citations, each an article that retrieval or the card returned.
+Cards never skip the refusal check. An optional LLM may only rewrite the short answer from the
+cited articles (see llm.py).
 """
 
 from __future__ import annotations
@@ -17,24 +19,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bot.config import Settings
+from bot.search.learned import sigmoid
 from bot.search.retriever import RankedArticle, Ranking, Retriever, title_key
 from bot.services import answer_texts as T
 from bot.services.answer_types import Answer, Citation
 from bot.services.local_standards import local_note
-from bot.services.refusal import RefusalModel
 
 log = logging.getLogger(__name__)
 
 MAX_CITATIONS = 3
 CITATION_CHARS = 160
-# A card leads when its phrasings match the question at least this well (0..1, see _card_fit).
-CARD_FIT = 0.45
-# …or at least this well and CARD_MARGIN times better than the next card.
-CARD_FIT_WITH_MARGIN = 0.3
-CARD_MARGIN = 2.0
-# An article is shown beside the best one only if it scores at least this share of it.
-SHOWN_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -59,11 +56,10 @@ class Answerer:
         self.retriever = retriever
         self.llm = llm
         self.offices = load_offices(settings.knowledge_dir / "offices.tsv")
-        # a model calibrated on this data directory's own index wins over the bundled one
-        own = settings.index_dir / "refusal_model.json"
-        self.refusal = RefusalModel.load(
-            own if own.is_file() else settings.knowledge_dir / "refusal_model.json"
-        )
+        if retriever.model is None:
+            log.warning(
+                "没有拟合好的回答模型（answer_model.json），拒答只看关键词覆盖；运行 lianhu fit"
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, use_llm: bool = True) -> Answerer:
@@ -85,21 +81,58 @@ class Answerer:
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result
 
-    # -- composing ---------------------------------------------------------------------------
+    # -- deciding ------------------------------------------------------------------------------
+    def _models(self, ranking: Ranking):
+        model = self.retriever.model
+        if model is None:
+            return None
+        # with no documents, the cards were matched by meaning when the query has a vector
+        mode = ranking.mode
+        if not ranking.articles and ranking.query_vector is not None:
+            mode = "dense"
+        return model.mode(mode)
+
+    def _confidence(self, ranking: Ranking) -> tuple[float, float]:
+        """(probability that the indexed documents answer the question, threshold below which
+        Lianhu refuses). With the cards alone, the best card's fit and the cards' threshold."""
+        models = self._models(ranking)
+        override = self.settings.retrieval.min_confidence
+        if not ranking.articles:
+            fit = ranking.cards[0][1] if ranking.cards else 0.0
+            return fit, models.card_threshold if models else 1.0
+        if models is None:
+            # unfitted install: answer only when the best article covers the question's words
+            return ranking.features.get("coverage", 0.0), 0.5
+        p = sigmoid(models.refusal.logit(ranking.features))
+        return p, models.threshold if override is None else override
+
+    def _leading_card(self, ranking: Ranking) -> dict | None:
+        """The best-fitting card that cites the best article (any card, with the cards alone),
+        if it fits at least as well as the cards' threshold."""
+        models = self._models(ranking)
+        floor = models.card_threshold if models else 1.0
+        top = (
+            (title_key(ranking.articles[0].title), ranking.articles[0].article)
+            if ranking.articles
+            else None
+        )
+        for card, fit in ranking.cards:
+            if fit < floor:
+                break
+            cited = {(title_key(d), a) for d, a in card["citations"]}
+            if top is None or top in cited:
+                return card
+        return None
+
+    # -- composing -----------------------------------------------------------------------------
     def _compose(self, question: str, ranking: Ranking, region: str | None) -> Answer:
-        card, fit = self._fitting_card(ranking)
-        card_refs = [tuple(c) for c in card["citations"]] if card else []
-        ranked = _merge_ranked(
-            [*_named_place_first(ranking, region), *card_refs[:1]],
-            ranking.articles,
-            self.settings.retrieval.top_k,
-            also=card_refs[1:],
-        )
-        confidence = (
-            max(fit, self.refusal.confidence(ranking.features)) if ranking.articles else fit
-        )
+        confidence, threshold = self._confidence(ranking)
         result = Answer(
-            question=question, answer="", refused=False, ranked=ranked, confidence=confidence
+            question=question,
+            answer="",
+            refused=False,
+            ranked=[(a.title, a.article) for a in ranking.articles],
+            confidence=confidence,
         )
         office = self._office(ranking.query.norm, "")
         if ranking.query.asks_current_figure:
@@ -109,7 +142,8 @@ class Answerer:
             result.answer = T.FIGURE_IS_LOCAL
             result.next_steps = note or T.ASK_OFFICE.format(office=office)
             return result
-        if card is None and confidence < self.settings.retrieval.min_confidence:
+        card = self._leading_card(ranking) if confidence >= threshold else None
+        if confidence < threshold or (not ranking.articles and card is None):
             result.refused = True
             result.answer = T.NO_BASIS
             result.next_steps = T.ASK_OFFICE.format(office=office)
@@ -119,11 +153,13 @@ class Answerer:
             result.answer = card["answer"]
             result.next_steps = card["next_steps"]
             result.citations = self._card_citations(card, ranking)
+            if not ranking.articles:
+                result.ranked = [tuple(c) for c in card["citations"]]
         else:
             top = ranking.articles[0]
             result.citations = self._article_citations(ranking.articles)
             result.answer = T.EXTRACTIVE.format(
-                doc=top.title, article=top.article, sentence=_best_sentence(top.text, ranking)
+                doc=top.title, article=top.article, sentence=self._best_sentence(top, ranking)
             )
             result.next_steps = T.ASK_OFFICE_TO_CONFIRM.format(
                 office=self._office(ranking.query.norm, top.title)
@@ -135,29 +171,19 @@ class Answerer:
             result.next_steps = f"{note}\n{result.next_steps}".strip()
         return result
 
-    def _fitting_card(self, ranking: Ranking) -> tuple[dict | None, float]:
-        """The best card, if it fits well on its own, or fits partly but clearly better than
-        any other card for a question the corpus can answer (long situational questions
-        carry many words no card repeats)."""
-        if not ranking.cards:
-            return None, 0.0
-        card, fit = ranking.cards[0]
-        if fit >= CARD_FIT:
-            return card, fit
-        runner_up = ranking.cards[1][1] if len(ranking.cards) > 1 else 0.0
-        # with official documents indexed, the refusal model must agree the question is in
-        # scope; with the bundled cards alone there is nothing else to consult
-        in_scope = not ranking.articles or (
-            self.refusal.confidence(ranking.features) >= self.settings.retrieval.min_confidence
-        )
-        if fit >= CARD_FIT_WITH_MARGIN and fit >= CARD_MARGIN * runner_up and in_scope:
-            return card, fit
-        return None, 0.0
-
     def _card_citations(self, card: dict, ranking: Ranking) -> list[Citation]:
+        """The card's citations that retrieval returned, in its order (the best article leads),
+        at most three; with the cards alone (no documents indexed), the card's own."""
+        rank = {(title_key(a.title), a.article): i for i, a in enumerate(ranking.articles)}
         scores = {(title_key(a.title), a.article): a.score for a in ranking.articles}
+        refs = [tuple(c) for c in card["citations"]]
+        if rank:
+            refs = sorted(
+                (c for c in refs if (title_key(c[0]), c[1]) in rank),
+                key=lambda c: rank[(title_key(c[0]), c[1])],
+            )
         out = []
-        for doc, article in card["citations"][:MAX_CITATIONS]:
+        for doc, article in refs[:MAX_CITATIONS]:
             text = self.retriever.store.article_text(doc, article)
             out.append(
                 Citation(
@@ -170,59 +196,31 @@ class Answerer:
         return out
 
     def _article_citations(self, articles: list[RankedArticle]) -> list[Citation]:
+        """The best article and those ranked as nearly as likely: within a factor e of it
+        under the ranker's softmax (a log-odds gap of at most 1)."""
         best = articles[0].score
-        shown = [a for a in articles[:MAX_CITATIONS] if a.score >= SHOWN_SHARE * best]
+        shown = [a for a in articles[:MAX_CITATIONS] if best - a.score <= 1.0]
         return [Citation(a.title, a.article, _trim(a.text), round(a.score, 4)) for a in shown]
+
+    def _best_sentence(self, article: RankedArticle, ranking: Ranking) -> str:
+        """The article's sentence closest in meaning to the question (its stored sentence
+        vectors), or, without the semantic model, the one sharing the most question words."""
+        from ingest.embedding import article_sentences
+
+        sentences = article_sentences(article.text)
+        if not sentences:
+            return _trim(article.text, 90)
+        scores = self.retriever.sentence_scores(ranking.query_vector, article.unit_id)
+        if scores is not None and len(scores) == len(sentences):
+            return _trim(sentences[int(np.argmax(scores))], 90)
+        words = ranking.query.words
+        return _trim(max(sentences, key=lambda s: sum(w for t, w in words.items() if t in s)), 90)
 
     def _office(self, question_norm: str, title: str) -> str:
         for office in self.offices:
             if any(w in question_norm or w in title for w in office.words):
                 return office.name
         return T.DEFAULT_OFFICE
-
-
-def _named_place_first(ranking: Ranking, region: str | None) -> list[tuple[str, str]]:
-    """The best article of a local regulation of the place the question (or member) names:
-    a local rule is more specific than the national one a card cites, so it goes first."""
-    from bot.search.retriever import PROVINCES
-
-    context = ranking.query.norm + (region or "")
-    places = [p for p in PROVINCES if p in context]
-    for article in ranking.articles[:5]:
-        if any(article.title.startswith(p) for p in places):
-            return [(article.title, article.article)]
-    return []
-
-
-def _merge_ranked(first, articles: list[RankedArticle], k: int, also=()) -> list[tuple[str, str]]:
-    """The ranking behind an answer, distinct by (title, article): `first` (a card's main
-    citation), then retrieval's articles, with `also` (a card's supporting citations) kept in
-    the top k even where retrieval ranks them lower, since the answer shows them. Supporting
-    citations do not go first: retrieval already lifted them by the card's fit, and where it
-    still ranks them low the question is usually about something next to the card."""
-    out, seen = [], set()
-    for doc, article in [*first, *((a.title, a.article) for a in articles)]:
-        key = (title_key(doc), article)
-        if key not in seen:
-            seen.add(key)
-            out.append((doc, article))
-    keys = {(title_key(d), a) for d, a in out[:k]}
-    missing = [(d, a) for d, a in also if (title_key(d), a) not in keys]
-    return out[: k - len(missing)] + missing
-
-
-_SENTENCE_END = re.compile(r"(?<=[。；;！？!?])")
-
-
-def _best_sentence(text: str, ranking: Ranking) -> str:
-    """The sentence of the article that shares the most weighted words with the question."""
-    body = re.sub(r"^第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?\s*", "", text)
-    sentences = [s.strip() for s in _SENTENCE_END.split(body.replace("\n", "")) if s.strip()]
-    if not sentences:
-        return _trim(body, 90)
-    words = ranking.query.words
-    best = max(sentences, key=lambda s: sum(w for t, w in words.items() if t in s))
-    return _trim(best, 90)
 
 
 def _trim(text: str, limit: int = CITATION_CHARS) -> str:

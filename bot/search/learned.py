@@ -1,0 +1,251 @@
+"""The fitted parts of answering: a linear ranker over candidate articles and a refusal model.
+
+Both are logistic regressions over a few named signals, fitted by `lianhu fit` on the project's
+own training questions (train/*.jsonl) and nowhere else; knowledge/answer_model.json keeps the
+weights, the refusal threshold and the cross-validated figures they were chosen by. One model
+set exists per mode: `dense` (the semantic model is loaded) and `keyword` (it is not).
+
+No weight or threshold in here is picked by hand: the only constants are the regularization
+strength and the false-refusal budget the threshold is chosen for, both stated with the fit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+# Per candidate article. kw_* are keyword (BM25) scores scaled to the question's best; dense_*
+# are cosine similarities under the semantic model; card_* say how well the cards citing the
+# article fit the question.
+RANK_FEATURES = {
+    "keyword": (
+        "kw_words",
+        "kw_expansions",
+        "kw_bigrams",
+        "kw_doc",
+        "kw_rr",
+        "card_kw",
+        "card_kw_best",
+        "other_region",
+    ),
+    "dense": (
+        "kw_words",
+        "kw_expansions",
+        "kw_bigrams",
+        "kw_doc",
+        "kw_rr",
+        "dense",
+        "dense_gap",
+        "dense_doc_gap",
+        "dense_rr",
+        "dense_sentence",
+        "dense_sentence_gap",
+        "card_sim",
+        "card_sim_gap",
+        "card_kw",
+        "other_region",
+    ),
+}
+
+# Per question: can the corpus answer it at all?
+REFUSAL_FEATURES = {
+    "keyword": ("word_fit", "bigram_fit", "coverage", "oov_share", "foreign_words", "top_score"),
+    "dense": (
+        "dense_max",
+        "card_sim_max",
+        "mem_in_max",
+        "mem_out_max",
+        "word_fit",
+        "bigram_fit",
+        "coverage",
+        "oov_share",
+        "foreign_words",
+        "top_score",
+    ),
+}
+
+
+@dataclass
+class LinearModel:
+    """w·standardize(x) + b over named features."""
+
+    features: tuple[str, ...]
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.weights + self.bias
+
+    def logit(self, values: dict[str, float]) -> float:
+        x = np.asarray([values.get(f, 0.0) for f in self.features], dtype=np.float64)
+        return float(self.logits(x[None, :])[0])
+
+    def to_json(self) -> dict:
+        return {
+            "features": list(self.features),
+            "weights": [round(float(v), 6) for v in self.weights],
+            "bias": round(self.bias, 6),
+            "mean": [round(float(v), 6) for v in self.mean],
+            "scale": [round(float(v), 6) for v in self.scale],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> LinearModel:
+        return cls(
+            tuple(data["features"]),
+            np.asarray(data["weights"], dtype=np.float64),
+            float(data["bias"]),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["scale"], dtype=np.float64),
+        )
+
+
+def fit_logistic(
+    x: np.ndarray,
+    y: np.ndarray,
+    features: tuple[str, ...],
+    groups: np.ndarray | None = None,
+    l2: float = 1e-2,
+    steps: int = 600,
+) -> LinearModel:
+    """Logistic regression by Newton steps with L2. Positives and negatives weigh the same in
+    total; with `groups` (one id per question) every question weighs the same, so a question
+    with many candidates does not dominate."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    sample_w = np.ones(len(y))
+    if groups is not None:
+        _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+        sample_w = 1.0 / counts[inverse]
+    pos, neg = sample_w[y == 1].sum(), sample_w[y == 0].sum()
+    sample_w = np.where(y == 1, sample_w / max(pos, 1e-9), sample_w / max(neg, 1e-9))
+    sample_w *= len(y) / sample_w.sum()
+    a = np.hstack([z, np.ones((len(y), 1))])
+    theta = np.zeros(a.shape[1])
+    reg = np.full(a.shape[1], l2 * len(y))
+    reg[-1] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(a @ theta, -30, 30)))
+        grad = a.T @ ((p - y) * sample_w) + reg * theta
+        hess = (a * (p * (1 - p) * sample_w)[:, None]).T @ a + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return LinearModel(features, theta[:-1], float(theta[-1]), mean, scale)
+
+
+@dataclass
+class ModeModels:
+    ranker: LinearModel
+    refusal: LinearModel
+    threshold: float  # on the refusal model's probability: below it, no basis found
+    card_threshold: float = (
+        0.0  # best-card fit (0..1) at which a card may lead (cards-only installs)
+    )
+
+
+@dataclass
+class AnswerModel:
+    modes: dict[str, ModeModels]
+    trained_on: str = ""
+    report: dict = field(default_factory=dict)
+
+    def mode(self, name: str) -> ModeModels | None:
+        return self.modes.get(name)
+
+    def save(self, path: Path) -> None:
+        data = {
+            "trained_on": self.trained_on,
+            "modes": {
+                name: {
+                    "ranker": m.ranker.to_json(),
+                    "refusal": m.refusal.to_json(),
+                    "threshold": round(m.threshold, 6),
+                    "card_threshold": round(m.card_threshold, 6),
+                }
+                for name, m in self.modes.items()
+            },
+            "report": self.report,
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> AnswerModel | None:
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        modes = {}
+        for name, m in data.get("modes", {}).items():
+            ranker = LinearModel.from_json(m["ranker"])
+            refusal = LinearModel.from_json(m["refusal"])
+            if ranker.features != RANK_FEATURES.get(
+                name
+            ) or refusal.features != REFUSAL_FEATURES.get(name):
+                continue  # written for other signals: do not misread its weights
+            modes[name] = ModeModels(
+                ranker, refusal, float(m["threshold"]), float(m.get("card_threshold", 0.0))
+            )
+        return cls(modes, data.get("trained_on", ""), data.get("report", {}))
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@dataclass
+class Memory:
+    """Training questions kept for answering: their vectors, whether each is in scope, and the
+    (title key, article) pairs each was labelled with. A new question close to a remembered one
+    is likely answered by the same articles (or, close to an out-of-scope one, by none)."""
+
+    matrix: np.ndarray
+    in_scope: np.ndarray
+    keys: list[set[tuple[str, str]]]
+
+
+def fit_listwise(
+    x: np.ndarray,
+    gold: np.ndarray,
+    groups: np.ndarray,
+    features: tuple[str, ...],
+    l2: float = 1e-3,
+    steps: int = 1500,
+) -> LinearModel:
+    """A ranker fitted for what it is used for: per question, a softmax over its candidates,
+    maximizing the probability of its gold articles (ListNet-style), with L2; full-batch Adam."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    _, group = np.unique(groups, return_inverse=True)
+    n_groups = group.max() + 1
+    w = np.zeros(z.shape[1])
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t in range(1, steps + 1):
+        s = z @ w
+        s = s - np.maximum.reduceat(s, _starts(group)).repeat(np.bincount(group))
+        e = np.exp(s)
+        p = e / np.bincount(group, e)[group]
+        # target: gold candidates share the question's probability mass
+        q = gold / np.bincount(group, gold)[group]
+        grad = z.T @ (p - q) / n_groups + l2 * w
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    return LinearModel(features, w, 0.0, mean, scale)
+
+
+def _starts(group: np.ndarray) -> np.ndarray:
+    """Start index of each run of equal group ids (groups are contiguous)."""
+    return np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
