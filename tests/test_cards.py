@@ -173,14 +173,17 @@ def answerer(tmp_path_factory):
 def test_the_right_card_leads_for_plain_questions(answerer):
     results = [(q, expected, answerer.answer(q).card_id) for q, expected in PLAIN_QUESTIONS]
     wrong = [(q, expected, got) for q, expected, got in results if got != expected]
-    # Measured 2026-11-23: 27 of 32 lead with their card (20 on 2026-11-22); the rest get no
-    # card (an extractive answer from the articles) or a neighbouring one. These questions were
-    # looked at while improving the matching; see HELD_OUT_QUESTIONS for the unbiased figure.
-    assert len(results) - len(wrong) >= 27, wrong
+    # Measured 2026-11-24: 25 of 32 lead with their card (27 on 2026-11-23 with lexical card
+    # matching that let a card lead on its own fit; 20 on 2026-11-22). Since 2026-11-24 a card
+    # leads only when it cites the article the fitted ranker puts first, so the rest get an
+    # extractive answer from that article, or a neighbouring card citing it.
+    assert len(results) - len(wrong) >= 25, wrong
 
 
 @pytest.mark.parametrize(
-    ("questions", "measured"), [(HELD_OUT_QUESTIONS, 23), (HELD_OUT_AFTER_QUESTIONS, 31)]
+    # measured 2026-11-24 (a card leads only when it cites the best-ranked article); the
+    # lexical card matching of 2026-11-23 let cards lead on their own: 23 and 31
+    ("questions", "measured"), [(HELD_OUT_QUESTIONS, 15), (HELD_OUT_AFTER_QUESTIONS, 24)]
 )
 def test_the_right_card_leads_for_held_out_questions(answerer, questions, measured):
     results = [(q, expected, answerer.answer(q).card_id) for q, expected in questions]

@@ -104,24 +104,47 @@ def test_llm_failure_keeps_the_extractive_answer():
     assert "改写后" == Rewriter(lambda prompt: "改写后").rewrite("问题", [], "草稿")
 
 
-def test_a_fitting_card_leads_and_its_citations_come_first(tmp_path):
+def test_a_fitting_card_leads_when_it_cites_the_best_article(tmp_path):
+    """A card answers only when the article retrieval ranks first is one of its citations; the
+    citations shown are those retrieval returned, best first, and the ranking behind the answer
+    starts with them."""
     policy = need_policy_corpus()
     knowledge = tmp_path / "knowledge"
     (knowledge / "cards").mkdir(parents=True)
     (knowledge / "cards" / "t.md").write_text(
         "---\nid: test-dibao\ntopic: 低保\nquestions:\n  - 家里穷能吃低保不\n  - 低保要啥条件\n"
-        "  - 啥人家能评上低保\ncitations:\n  - 社会救助暂行办法 第九条\n---\n"
+        "  - 啥人家能评上低保\ncitations:\n  - 社会救助暂行办法 第九条\n"
+        "  - 城市居民最低生活保障条例 第二条\n  - 城市居民最低生活保障条例 第八条\n---\n"
         "人均收入低于当地低保标准、财产也符合规定的家庭，可以申请低保。\n\n## 怎么办\n到乡镇申请。\n",
         encoding="utf-8",
     )
     settings = load_settings(tmp_path / "data")
     settings.retrieval.knowledge_dir = str(knowledge)
     ingest(settings, [policy])
-    answer = Answerer.from_settings(settings, use_llm=False).answer("俺家穷，低保啥条件能评上")
-    assert "test-dibao" == answer.card_id
-    assert ("社会救助暂行办法", "第九条") == answer.ranked[0]
-    assert "第九条" in answer.citations[0].text
-    assert not answer.refused
+    answerer = Answerer.from_settings(settings, use_llm=False)
+    ranking = answerer.retriever.search("俺家穷，低保啥条件能评上")
+    best = (ranking.articles[0].title, ranking.articles[0].article)
+    answer = answerer.answer("俺家穷，低保啥条件能评上")
+    cited = {
+        ("社会救助暂行办法", "第九条"),
+        ("城市居民最低生活保障条例", "第二条"),
+        ("城市居民最低生活保障条例", "第八条"),
+    }
+    assert best in cited
+    assert "test-dibao" == answer.card_id and not answer.refused
+    assert best == (answer.citations[0].doc, answer.citations[0].article) == answer.ranked[0]
+    assert [(c.doc, c.article) for c in answer.citations] == answer.ranked[: len(answer.citations)]
+
+
+def test_an_off_topic_question_sharing_words_with_cards_is_refused(answerer):
+    """低保, 五保, 村委会, 残疾人 are the cards' words; the questions are about something else."""
+    for question in (
+        "低保户家的手机话费咋在网上充值",
+        "五保户老人想坐火车去北京，火车票咋买",
+        "村委会门口的广场舞音响太吵了咋办",
+    ):
+        answer = answerer.answer(question)
+        assert answer.refused and answer.card_id is None and not answer.citations, question
 
 
 def test_llm_guard_checks_the_document_of_each_article():

@@ -80,7 +80,10 @@ class LinearModel:
     scale: np.ndarray
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.scale) @ self.weights + self.bias
+        """A signal that cannot be observed here (NaN: no cards installed, no remembered
+        questions) counts as its training mean, i.e. neither for nor against."""
+        z = np.nan_to_num((x - self.mean) / self.scale, nan=0.0)
+        return z @ self.weights + self.bias
 
     def logit(self, values: dict[str, float]) -> float:
         x = np.asarray([values.get(f, 0.0) for f in self.features], dtype=np.float64)

@@ -58,9 +58,14 @@ def load_retriever(settings: Settings) -> Retriever:
 
 def answer_model_dir(settings: Settings) -> Path:
     """Where the fitted answer model is read from: a model fitted for this data directory
-    (`lianhu fit --out` into its index folder) wins over the bundled one in knowledge/."""
-    own = settings.index_dir / MODEL_FILE
-    return own.parent if own.is_file() else settings.knowledge_dir
+    (`lianhu fit --out` into its index folder) wins over one in the knowledge folder, and a
+    knowledge folder without one (a custom card set) uses the bundled model."""
+    from bot.config import BUNDLED_KNOWLEDGE
+
+    for folder in (settings.index_dir, settings.knowledge_dir):
+        if (folder / MODEL_FILE).is_file():
+            return folder
+    return BUNDLED_KNOWLEDGE
 
 
 def _open_generation(settings: Settings):

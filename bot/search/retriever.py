@@ -267,6 +267,10 @@ class Retriever:
         else:
             question["dense_max"] = 0.0
         question["card_sim_max"] = best_sim
+        if not self._cards:  # nothing to compare with: unobserved, not "no card fits"
+            for name in ("card_sim", "card_sim_gap", "card_kw", "card_kw_best"):
+                x[name] = np.full(rows.size, np.nan)
+            question["card_sim_max"] = np.nan
         question.update(self._lexical_fit(query, words, lexical))
         cands = Candidates(rows, x, question)
         self.fill_memory(cands, memory_sims, memory_allowed)
@@ -310,6 +314,8 @@ class Retriever:
                     i = position.get(int(r))
                     if i is not None and sims[e] > mem_sim[i]:
                         mem_sim[i] = sims[e]
+        if sims is None:  # no remembered questions (or no semantic model): unobserved
+            cands.question["mem_in_max"] = cands.question["mem_out_max"] = np.nan
         cands.x["mem_sim"] = mem_sim
         cands.x["mem_sim_gap"] = mem_sim - cands.question["mem_in_max"]
 

@@ -108,19 +108,17 @@ class Answerer:
 
     def _leading_card(self, ranking: Ranking) -> dict | None:
         """The best-fitting card that cites the best article (any card, with the cards alone),
-        if it fits at least as well as the cards' threshold."""
+        if it fits at least as well as the cards' threshold. (Letting a card that cites any of
+        the top three lead made the first citation shown right less often on the training
+        questions: hit@1 0.58 against 0.66.)"""
         models = self._models(ranking)
         floor = models.card_threshold if models else 1.0
-        top = (
-            (title_key(ranking.articles[0].title), ranking.articles[0].article)
-            if ranking.articles
-            else None
-        )
+        best = ranking.articles[0] if ranking.articles else None
         for card, fit in ranking.cards:
             if fit < floor:
                 break
             cited = {(title_key(d), a) for d, a in card["citations"]}
-            if top is None or top in cited:
+            if best is None or (title_key(best.title), best.article) in cited:
                 return card
         return None
 
@@ -153,8 +151,11 @@ class Answerer:
             result.answer = card["answer"]
             result.next_steps = card["next_steps"]
             result.citations = self._card_citations(card, ranking)
-            if not ranking.articles:
-                result.ranked = [tuple(c) for c in card["citations"]]
+            # what is shown first is what the answer rests on
+            shown = [(c.doc, c.article) for c in result.citations]
+            keys = {(title_key(d), a) for d, a in shown}
+            rest = [r for r in result.ranked if (title_key(r[0]), r[1]) not in keys]
+            result.ranked = (shown + rest)[: max(len(shown), self.settings.retrieval.top_k)]
         else:
             top = ranking.articles[0]
             result.citations = self._article_citations(ranking.articles)
