@@ -120,10 +120,7 @@ def fit_logistic(
     """Logistic regression by Newton steps with L2. Positives and negatives weigh the same in
     total; with `groups` (one id per question) every question weighs the same, so a question
     with many candidates does not dominate."""
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    z = (x - mean) / scale
+    z, mean, scale = _standardize(x)
     sample_w = np.ones(len(y))
     if groups is not None:
         _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
@@ -227,10 +224,7 @@ def fit_listwise(
 ) -> LinearModel:
     """A ranker fitted for what it is used for: per question, a softmax over its candidates,
     maximizing the probability of its gold articles (ListNet-style), with L2; full-batch Adam."""
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    z = (x - mean) / scale
+    z, mean, scale = _standardize(x)
     _, group = np.unique(groups, return_inverse=True)
     n_groups = group.max() + 1
     w = np.zeros(z.shape[1])
@@ -247,6 +241,19 @@ def fit_listwise(
         v = 0.999 * v + 0.001 * grad**2
         w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
     return LinearModel(features, w, 0.0, mean, scale)
+
+
+def _standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centred and scaled columns; a signal never observed in the data (NaN: no cards, say)
+    gets mean 0 and scale 1 and contributes nothing."""
+    with np.errstate(all="ignore"):
+        observed = ~np.isnan(x).all(axis=0)
+        mean = np.zeros(x.shape[1])
+        scale = np.ones(x.shape[1])
+        mean[observed] = np.nanmean(x[:, observed], axis=0)
+        spread = np.nanstd(x[:, observed], axis=0)
+        scale[observed] = np.where(spread < 1e-9, 1.0, spread)
+    return np.nan_to_num((x - mean) / scale, nan=0.0), mean, scale
 
 
 def _starts(group: np.ndarray) -> np.ndarray:
