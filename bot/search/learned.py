@@ -51,6 +51,9 @@ RANK_FEATURES = {
     ),
 }
 
+# Per card considered for a question: which card speaks to it (its citations hold the answer)?
+CARD_FEATURES = ("card_sim", "card_sim_gap", "card_kw")
+
 # Per question: can the corpus answer it at all?
 REFUSAL_FEATURES = {
     "keyword": ("word_fit", "bigram_fit", "coverage", "oov_share", "foreign_words", "top_score"),
@@ -148,9 +151,8 @@ class ModeModels:
     ranker: LinearModel
     refusal: LinearModel
     threshold: float  # on the refusal model's probability: below it, no basis found
-    card_threshold: float = (
-        0.0  # best-card fit (0..1) at which a card may lead (cards-only installs)
-    )
+    card_threshold: float = 0.0  # least fit (0..1) at which a card may lead
+    card_ranker: LinearModel | None = None  # orders the cards considered
 
 
 @dataclass
@@ -171,6 +173,7 @@ class AnswerModel:
                     "refusal": m.refusal.to_json(),
                     "threshold": round(m.threshold, 6),
                     "card_threshold": round(m.card_threshold, 6),
+                    "card_ranker": m.card_ranker.to_json() if m.card_ranker else None,
                 }
                 for name, m in self.modes.items()
             },
@@ -194,7 +197,11 @@ class AnswerModel:
             ) or refusal.features != REFUSAL_FEATURES.get(name):
                 continue  # written for other signals: do not misread its weights
             modes[name] = ModeModels(
-                ranker, refusal, float(m["threshold"]), float(m.get("card_threshold", 0.0))
+                ranker,
+                refusal,
+                float(m["threshold"]),
+                float(m.get("card_threshold", 0.0)),
+                LinearModel.from_json(m["card_ranker"]) if m.get("card_ranker") else None,
             )
         return cls(modes, data.get("trained_on", ""), data.get("report", {}))
 

@@ -54,6 +54,11 @@ class Ranking:
     cards: list[tuple[dict, float]] = field(default_factory=list)  # best first, fit 0..1
     features: dict[str, float] = field(default_factory=dict)  # question-level, for refusal
     query_vector: np.ndarray | None = None
+    card_mode: str = "keyword"  # `dense` when the cards were matched by meaning
+
+
+def card_mode(cards: list[tuple[dict, float]]) -> str:
+    return "dense" if any(card.get("_sim") for card, _ in cards) else "keyword"
 
 
 @dataclass
@@ -155,6 +160,8 @@ class Retriever:
             ranking.articles = self._distinct(cands.rows[order], scores[order], k)
         else:
             ranking.features["top_score"] = 0.0
+        ranking.card_mode = card_mode(ranking.cards)
+        ranking.cards = self.order_cards(ranking.cards, ranking.card_mode)
         ranking.features["card_fit"] = ranking.cards[0][1] if ranking.cards else 0.0
         ranking.features["current_figure"] = 1.0 if query.asks_current_figure else 0.0
         return ranking
@@ -337,14 +344,12 @@ class Retriever:
         lexical = kw.card_words.scores(query.words) / _ceiling(kw.card_words, query.words)
         lexical = np.minimum(lexical, 1.0)
         sims = self._card_sims(qvec)
+        # the closest cards in meaning and in words, so neither side misses one
+        order = [kw.card_ids[i] for i in np.argsort(-lexical)[:CARDS_CONSIDERED] if lexical[i] > 0]
         if sims is not None:
-            order = sorted(sims, key=sims.get, reverse=True)[:CARDS_CONSIDERED]
-        else:
-            order = [
-                kw.card_ids[i] for i in np.argsort(-lexical)[:CARDS_CONSIDERED] if lexical[i] > 0
-            ]
+            order = [*sorted(sims, key=sims.get, reverse=True)[:CARDS_CONSIDERED], *order]
         out = []
-        for card_id in order:
+        for card_id in dict.fromkeys(order):
             if card_id not in self._cards:
                 continue
             i = self._card_index.get(card_id)
@@ -352,7 +357,23 @@ class Retriever:
             sim = sims[card_id] if sims is not None else 0.0
             card = {**self._cards[card_id], "_sim": sim, "_kw": card_kw}
             out.append((card, sim if sims is not None else card_kw))
-        return out
+        return sorted(out, key=lambda pair: -pair[1])
+
+    @staticmethod
+    def card_features(cards: list[tuple[dict, float]]) -> np.ndarray:
+        best = max((c["_sim"] for c, _ in cards), default=0.0)
+        return np.asarray(
+            [[c["_sim"], c["_sim"] - best, c["_kw"]] for c, _ in cards], dtype=np.float64
+        ).reshape(len(cards), 3)
+
+    def order_cards(self, cards: list[tuple[dict, float]], mode: str) -> list[tuple[dict, float]]:
+        """The considered cards, the one most likely to speak to the question first (the
+        fitted card ranker; without one, by fit)."""
+        models = self.model.mode(mode) if self.model else None
+        if not cards or models is None or models.card_ranker is None:
+            return cards
+        scores = models.card_ranker.logits(self.card_features(cards))
+        return [cards[i] for i in np.argsort(-scores, kind="stable")]
 
     def _card_sims(self, qvec: np.ndarray | None) -> dict[str, float] | None:
         cv = self.card_vectors

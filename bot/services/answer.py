@@ -86,11 +86,8 @@ class Answerer:
         model = self.retriever.model
         if model is None:
             return None
-        # with no documents, the cards were matched by meaning when the query has a vector
-        mode = ranking.mode
-        if not ranking.articles and ranking.query_vector is not None:
-            mode = "dense"
-        return model.mode(mode)
+        # with no documents, what matters is how the cards were matched
+        return model.mode(ranking.mode if ranking.articles else ranking.card_mode)
 
     def _confidence(self, ranking: Ranking) -> tuple[float, float]:
         """(probability that the indexed documents answer the question, threshold below which

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.search.learned import (
+    CARD_FEATURES,
     RANK_FEATURES,
     REFUSAL_FEATURES,
     AnswerModel,
@@ -49,6 +50,8 @@ class Sample:
     gold: np.ndarray  # per candidate row: 1 if it is a gold article
     card_keys: list[set[tuple[str, str]]]  # citations of the considered cards, best first
     card_fits: list[float]
+    card_x: np.ndarray | None = None  # per considered card: its signals (CARD_FEATURES)
+    card_hits: np.ndarray | None = None  # per considered card: 1 if it cites a gold article
     index: int = 0  # position among the remembered training questions
     memory_sims: np.ndarray | None = None
 
@@ -119,6 +122,13 @@ def collect(retriever: Retriever, questions: list[dict]) -> list[Sample]:
                 gold=np.asarray([1.0 if k in gold_keys else 0.0 for k in keys]),
                 card_keys=[{(title_key(d), a) for d, a in card["citations"]} for card, _ in cards],
                 card_fits=[fit for _, fit in cards],
+                card_x=retriever.card_features(cards),
+                card_hits=np.asarray(
+                    [
+                        1.0 if {(title_key(d), a) for d, a in c["citations"]} & gold_keys else 0.0
+                        for c, _ in cards
+                    ]
+                ),
                 index=n,
                 memory_sims=sims,
             )
@@ -143,7 +153,24 @@ def fit_mode(samples: list[Sample], mode: str, fold: Fold) -> ModeModels:
     refusal = fit_logistic(rx, ry, rnames)
     probs = np.asarray([sigmoid(z) for z in refusal.logits(rx)])
     threshold = _threshold(probs, ry)
-    return ModeModels(ranker, refusal, threshold, _card_threshold(samples))
+    card_ranker = _fit_card_ranker(samples)
+    return ModeModels(
+        ranker, refusal, threshold, _card_threshold(samples, card_ranker), card_ranker
+    )
+
+
+def _fit_card_ranker(samples: list[Sample]):
+    """Which considered card speaks to the question: a softmax over each question's cards,
+    towards those citing a gold article."""
+    usable = [
+        s for s in samples if s.card_hits is not None and s.card_hits.any() and len(s.card_hits) > 1
+    ]
+    if not usable:
+        return None
+    x = np.vstack([s.card_x for s in usable])
+    y = np.concatenate([s.card_hits for s in usable])
+    groups = np.concatenate([np.full(len(s.card_hits), i) for i, s in enumerate(usable)])
+    return fit_listwise(x, y, groups, CARD_FEATURES)
 
 
 def _question_features(s: Sample, ranker) -> dict[str, float]:
@@ -161,19 +188,21 @@ def _threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(inside[allowed])
 
 
-def _card_threshold(samples: list[Sample]) -> float:
-    """For installs with the cards alone (no documents): the least best-card fit at which a
+def _card_threshold(samples: list[Sample], card_ranker) -> float:
+    """For installs with the cards alone (no documents): the least fit at which the leading
     card may answer, chosen like the refusal threshold — at most the budget of the questions
-    the best card does answer (its citations hold a gold article) are turned away."""
-    good = sorted(s.card_fits[0] for s in samples if s.card_fits and s.in_scope and _card_hits(s))
+    the leading card does answer (its citations hold a gold article) are turned away."""
+    good = []
+    for s in samples:
+        if not s.card_fits or not s.in_scope:
+            continue
+        lead = int(np.argmax(card_ranker.logits(s.card_x))) if card_ranker else 0
+        if s.card_hits[lead]:
+            good.append(s.card_fits[lead])
+    good.sort()
     if not good:
         return 1.0
     return float(good[int(np.floor(FALSE_REFUSAL_BUDGET * len(good)))])
-
-
-def _card_hits(s: Sample) -> bool:
-    gold = {k for k, g in zip(s.keys, s.gold, strict=True) if g}
-    return bool(s.card_keys and s.card_keys[0] & gold) or False
 
 
 def judge(samples: list[Sample], models: ModeModels, fold: Fold) -> list[dict]:
