@@ -149,8 +149,10 @@ def export_vectors(
         sentence_part = known.keyed(sentence_keys, dim)
         card_part = known.keyed(card_keys, dim)
         article_part.save(target, ARTICLES)
-        sentence_part.save(target, SENTENCES)
-        np.save(target / SENTENCE_ROWS, np.asarray(sentence_rows, dtype=np.int32))
+        if sentence_part.missing < len(sentence_keys):
+            # not when none has a vector: laws-full's would be 270 MB of NaN
+            sentence_part.save(target, SENTENCES)
+            np.save(target / SENTENCE_ROWS, np.asarray(sentence_rows, dtype=np.int32))
         CardVectors.assemble(cards, card_part.matrix).save(target)
         write_meta(
             target,

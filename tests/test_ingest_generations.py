@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from embed_support import FakeEmbeddingServer, openai_env, openai_settings
 from policy_support import SAMPLE_GUIDE, SAMPLE_LAW, knowledge_without_cards, synthetic_settings
@@ -203,3 +204,22 @@ def test_data_directories_sharing_a_vector_store_embed_once(tmp_path, server):
     report = pipeline.ingest(second, [docs])
     assert (0, 0) == (report.vectors.embedded, report.vectors.missing)
     assert load_retriever(second).dense.has_vectors
+
+
+def test_sentence_vectors_can_be_left_out(tmp_path, server):
+    """[embeddings] sentences = false: articles only (a large collection in a third of the
+    time); no sentence file is written, and switching it on later embeds just the sentences."""
+    docs = _docs(tmp_path)
+    settings = openai_settings(synthetic_settings(tmp_path / "data"), server.url)
+    settings.embeddings.sentences = False
+    first = pipeline.ingest(settings, [docs])
+    assert (5, 0) == (first.vectors.embedded, first.vectors.missing)
+    assert not (current_generation(settings.index_dir) / "sentences.npy").exists()
+    dense = load_retriever(settings).dense
+    assert dense.has_vectors and np.isnan(dense.sentence_scores(dense.embed_query("着火"))).all()
+
+    settings.embeddings.sentences = True
+    second = pipeline.ingest(settings, [docs])
+    assert (6, 0, True) == (second.vectors.embedded, second.vectors.missing, second.rebuilt)
+    dense = load_retriever(settings).dense
+    assert not np.isnan(dense.sentence_scores(dense.embed_query("着火"))).any()

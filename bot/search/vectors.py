@@ -7,7 +7,8 @@ exported into the generation as `.npy` arrays aligned with the keyword index, wh
 serving process reads with numpy alone (importing chromadb would cost it about 50 MB):
 
     articles.npy, articles_keys.npy    (article rows, dim) float32 and the key of each row
-    sentences.npy, sentences_keys.npy  each article's sentences, sentence_rows.npy their row
+    sentences.npy, sentences_keys.npy  each article's sentences, sentence_rows.npy their row (absent
+                                       while no sentence has a vector)
     card_vectors.npz                   the cards' phrasings and answers (bot/search/card_vectors.py)
     vectors.json                       {"model", "dim", and per part its size and missing count}
 
