@@ -48,7 +48,6 @@ class Sample:
     cands: Candidates
     keys: list[tuple[str, str]]  # (title key, article) of each candidate row
     gold: np.ndarray  # per candidate row: 1 if it is a gold article
-    card_keys: list[set[tuple[str, str]]]  # citations of the considered cards, best first
     card_fits: list[float]
     card_x: np.ndarray | None = None  # per considered card: its signals (CARD_FEATURES)
     card_hits: np.ndarray | None = None  # per considered card: 1 if it cites a gold article
@@ -120,7 +119,6 @@ def collect(retriever: Retriever, questions: list[dict]) -> list[Sample]:
                 cands=cands,
                 keys=keys,
                 gold=np.asarray([1.0 if k in gold_keys else 0.0 for k in keys]),
-                card_keys=[{(title_key(d), a) for d, a in card["citations"]} for card, _ in cards],
                 card_fits=[fit for _, fit in cards],
                 card_x=retriever.card_features(cards),
                 card_hits=np.asarray(
