@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,19 @@ def test_training_set_is_large_enough_and_labelled_with_real_articles():
     for q in inside:
         for gold in q["gold"]:
             assert gold["article"] in articles[gold["doc"]], q["id"]
+
+
+def test_no_training_question_repeats_an_evaluation_question():
+    """The dev set is for validation only: a training question (nearly) the same as one of its
+    questions would let the fit see it. Such questions were dropped from train/."""
+    dev = POLICY.parent.parent / "eval" / "dev_questions.jsonl"
+    if not dev.is_file():
+        pytest.skip("../shared/eval is not beside this checkout")
+    held = [q["question"] for q in _questions([dev])]
+    for q in _questions(training_files(TRAIN)):
+        for other in held:
+            matcher = SequenceMatcher(None, q["question"], other)
+            assert matcher.quick_ratio() <= 0.8 or matcher.ratio() <= 0.8, q["id"]
 
 
 def test_bundled_model_names_only_the_training_files():
