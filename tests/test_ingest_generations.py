@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from bot import cli
 from bot.config import PROJECT_ROOT
 from bot.search.loader import load_retriever
-from bot.services.answer import Answerer
+from bot.services.answer import Answerer, ensure_index
 from ingest import pipeline
 from ingest.generations import IngestBusy, IngestLock, current_generation
 from ingest.store import IndexStore
@@ -154,6 +154,12 @@ def test_one_ingest_at_a_time(tmp_path):
     settings = synthetic_settings(tmp_path / "data")
     with IngestLock(settings.index_dir), pytest.raises(IngestBusy, match="另一个导入正在进行"):
         pipeline.ingest(settings, [])
+
+
+def test_a_command_started_while_another_process_builds_the_first_index_says_so(tmp_path):
+    settings = synthetic_settings(tmp_path / "data")
+    with IngestLock(settings.index_dir), pytest.raises(SystemExit, match="另一个导入正在建立"):
+        ensure_index(settings)
 
 
 def test_unreadable_files_exit_non_zero_naming_them(tmp_path, monkeypatch):

@@ -231,13 +231,21 @@ def _has_words(text: str) -> bool:
 
 
 def ensure_index(settings: Settings, progress=None) -> bool:
-    """Index the bundled knowledge when the data directory has no index yet; True if it did."""
+    """Index the bundled knowledge when the data directory has no index yet; True if it did.
+    When another process is building that first index there is nothing to answer from yet:
+    stop with a message saying so (callers are commands and the bot's start)."""
     from bot.search.keyword import KeywordIndex
+    from ingest.generations import IngestBusy
     from ingest.pipeline import ingest
 
     if KeywordIndex.exists(settings.index_dir):
         return False
-    ingest(settings, [], progress=progress)
+    try:
+        ingest(settings, [], progress=progress)
+    except IngestBusy as exc:
+        raise SystemExit(
+            f"{settings.index_dir} 还没有索引，另一个导入正在建立它；请等那个导入结束后再运行。"
+        ) from exc
     return True
 
 
