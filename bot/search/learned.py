@@ -1,7 +1,8 @@
 """The fitted parts of answering: a linear ranker over candidate articles and a refusal model.
 
-Both are logistic regressions over a few named signals, fitted by `lianhu fit` on the project's
-own training questions (train/*.jsonl) and nowhere else; knowledge/answer_model.json keeps the
+Both are linear models over named signals (the ranker also over their products), fitted by
+`lianhu fit` on the project's own training questions (train/*.jsonl) and nowhere else;
+knowledge/answer_model.json keeps the
 weights, the refusal threshold and the cross-validated figures they were chosen by. One model
 set exists per mode: `dense` (the semantic model is loaded) and `keyword` (it is not).
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,7 @@ import numpy as np
 # Per candidate article. kw_* are keyword (BM25) scores scaled to the question's best; dense_*
 # are cosine similarities under the semantic model; card_* say how well the cards citing the
 # article fit the question.
-RANK_FEATURES = {
+RANK_SIGNALS = {
     "keyword": (
         "kw_words",
         "kw_expansions",
@@ -31,6 +33,7 @@ RANK_FEATURES = {
         "card_kw",
         "card_kw_best",
         "other_region",
+        "own_region",
     ),
     "dense": (
         "kw_words",
@@ -48,8 +51,21 @@ RANK_FEATURES = {
         "card_sim_gap",
         "card_kw",
         "other_region",
+        "own_region",
     ),
 }
+
+# The ranker reads each signal and the product of every two: whether a card's words matter
+# depends on how close the meaning is, a keyword hit on a regulation of another province
+# counts for less, and so on. 5-fold cross-validation on the training questions (2026-11-24):
+# MRR@10 0.797 with the signals alone, 0.835 with their products (hit@1 0.700 → 0.755).
+RANK_FEATURES = {
+    mode: names + tuple(f"{a}*{b}" for a, b in combinations(names, 2))
+    for mode, names in RANK_SIGNALS.items()
+}
+# L2 strength of the ranker with that many products; of 0.001, 0.01 and 0.03, 0.01 gave the
+# best cross-validated MRR@10 on the training questions (0.8307, 0.8346, 0.8324).
+RANKER_L2 = 1e-2
 
 # Per card considered for a question: which card speaks to it (its citations hold the answer)?
 CARD_FEATURES = ("card_sim", "card_sim_gap", "card_kw")

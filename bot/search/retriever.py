@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.search.keyword import KeywordIndex
-from bot.search.learned import RANK_FEATURES, AnswerModel, LinearModel
+from bot.search.learned import RANK_SIGNALS, AnswerModel, LinearModel
+from bot.search.places import Places
 from bot.search.query import Query, TermDictionary, analyze
 from bot.search.tokenize import tokenizer
 from ingest.store import IndexStore
@@ -26,10 +27,6 @@ from ingest.store import IndexStore
 log = logging.getLogger(__name__)
 
 # Local regulations (上海市…, 浙江省…) bind only their own place.
-PROVINCES = (
-    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 "
-    "广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门"
-).split()
 # How many articles each side contributes to the candidates, and how many cards are consulted.
 # These bound the work per question; they are not tuned weights.
 KEYWORD_CANDIDATES = 40
@@ -70,7 +67,14 @@ class Candidates:
     question: dict[str, float]
 
     def matrix(self, names: tuple[str, ...]) -> np.ndarray:
-        return np.stack([self.x[n] for n in names], axis=1).astype(np.float64)
+        """Columns of the named signals; "a*b" is the product of two."""
+        return np.stack([self._column(n) for n in names], axis=1).astype(np.float64)
+
+    def _column(self, name: str) -> np.ndarray:
+        if "*" in name:
+            a, b = name.split("*")
+            return self.x[a] * self.x[b]
+        return self.x[name]
 
 
 def title_key(title: str) -> str:
@@ -95,6 +99,7 @@ class Retriever:
         model: AnswerModel | None = None,
         use_cards: bool = True,
         memory=None,
+        places: Places | None = None,
     ):
         self.store = store
         self.keyword = keyword
@@ -103,9 +108,8 @@ class Retriever:
         self.card_vectors = card_vectors if use_cards else None
         self.model = model
         self._cards = {c["id"]: c for c in store.cards()} if use_cards else {}
-        self._doc_regions = [
-            next((p for p in PROVINCES if title.startswith(p)), "") for title in keyword.doc_titles
-        ]
+        self.places = places or Places()
+        self._doc_regions = [Places.province_of_title(title) for title in keyword.doc_titles]
         row_of_unit = {int(u): i for i, u in enumerate(keyword.art_unit_ids)}
         self._row_of_unit = row_of_unit
         self._card_rows = {
@@ -179,8 +183,8 @@ class Retriever:
         ranker = self._ranker(mode)
         if ranker is None:
             # no fitted model for this mode (a custom install before `lianhu fit`): plain sum
-            names = RANK_FEATURES[mode]
-            return cands.matrix(names)[:, [n.startswith(("kw_", "dense")) for n in names]].sum(1)
+            names = [n for n in RANK_SIGNALS[mode] if n.startswith(("kw_", "dense"))]
+            return cands.matrix(tuple(names)).sum(1)
         return ranker.logits(cands.matrix(ranker.features))
 
     def _ranker(self, mode: str) -> LinearModel | None:
@@ -234,8 +238,9 @@ class Retriever:
             "kw_bigrams": bigrams[rows],
             "kw_doc": docs[rows],
             "kw_rr": _reciprocal_rank(lexical, rows),
-            "other_region": self._other_region(query.norm + (region or ""))[kw.art_doc_rows[rows]],
         }
+        other, own = self._region_signals(query.norm + (region or ""))
+        x.update(other_region=other[kw.art_doc_rows[rows]], own_region=own[kw.art_doc_rows[rows]])
         card_sim = np.zeros(rows.size)
         card_kw = np.zeros(rows.size)
         card_kw_best = np.zeros(rows.size)
@@ -326,11 +331,13 @@ class Retriever:
         cands.x["mem_sim"] = mem_sim
         cands.x["mem_sim_gap"] = mem_sim - cands.question["mem_in_max"]
 
-    def _other_region(self, context: str) -> np.ndarray:
-        """Per document: 1 for a regulation of a place the context does not name."""
-        return np.asarray(
-            [1.0 if place and place not in context else 0.0 for place in self._doc_regions]
-        )
+    def _region_signals(self, context: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per document: (1 for a regulation of a place the context does not name, 1 for one of
+        a province the context names, directly or through a city or district)."""
+        named = self.places.provinces_named(context)
+        other = [1.0 if place and place not in named else 0.0 for place in self._doc_regions]
+        own = [1.0 if place and place in named else 0.0 for place in self._doc_regions]
+        return np.asarray(other), np.asarray(own)
 
     # -- cards ---------------------------------------------------------------------------------
     def _rank_cards(self, query: Query, qvec: np.ndarray | None) -> list[tuple[dict, float]]:

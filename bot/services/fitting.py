@@ -23,6 +23,7 @@ import numpy as np
 from bot.search.learned import (
     CARD_FEATURES,
     RANK_FEATURES,
+    RANKER_L2,
     REFUSAL_FEATURES,
     AnswerModel,
     Memory,
@@ -142,7 +143,7 @@ def fit_mode(samples: list[Sample], mode: str, fold: Fold) -> ModeModels:
     x = np.vstack([s.cands.matrix(names) for s in ranked])
     y = np.concatenate([s.gold for s in ranked])
     groups = np.concatenate([np.full(len(s.gold), i) for i, s in enumerate(ranked)])
-    ranker = fit_listwise(x, y, groups, names)
+    ranker = fit_listwise(x, y, groups, names, l2=RANKER_L2)
     judged = [s for s in samples if not s.current_figure and s.cands.rows.size]
     rows = [_question_features(s, ranker) for s in judged]
     rnames = REFUSAL_FEATURES[mode]
