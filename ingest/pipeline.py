@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # Part of every content hash: bump it when splitting or tokenizing changes, so that a
 # re-ingest rebuilds the units instead of skipping "unchanged" documents.
-PIPELINE_VERSION = "8"
+PIPELINE_VERSION = "9"  # 9: pinyin without the phrase table (bot/__init__.py)
 
 # progress(stage, done, total): stage is 文件 (files read) or 向量 (texts embedded)
 Progress = Callable[[str, int, int], None]

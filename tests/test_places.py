@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from bot.config import BUNDLED_KNOWLEDGE
+import pytest
+
+from bot.config import BUNDLED_KNOWLEDGE, load_settings
 from bot.search.places import PROVINCES, Places
+from bot.services.answer import Answerer, ensure_index
+from bot.services.cards import load_cards
 
 PLACES = Places.load(BUNDLED_KNOWLEDGE / "places.tsv")
 
@@ -39,3 +43,24 @@ def test_every_line_names_a_province_and_no_place_twice():
 def test_local_regulations_know_their_province():
     assert "上海" == Places.province_of_title("上海市社会救助条例")
     assert "" == Places.province_of_title("社会救助暂行办法")
+
+
+@pytest.fixture(scope="module")
+def cards_only(tmp_path_factory):
+    settings = load_settings(tmp_path_factory.mktemp("places"))
+    ensure_index(settings)
+    return Answerer.from_settings(settings, use_llm=False)
+
+
+def _local_only(card_id: str) -> bool:
+    card = next(c for c in load_cards(BUNDLED_KNOWLEDGE) if c.id == card_id)
+    return all(Places.province_of_title(doc) for doc, _ in card.citations)
+
+
+def test_a_card_resting_only_on_another_provinces_rule_does_not_lead(cards_only):
+    answer = cards_only.answer("骗低保会上征信不")
+    assert answer.card_id and not _local_only(answer.card_id)
+    # named, directly or by the member's region, the province's own card may lead
+    assert "jiuzhu-pianqu-zhengxin" == cards_only.answer("浙江骗低保会上征信不").card_id
+    named_by_region = cards_only.answer("骗低保会上征信不", region="浙江省嘉兴市")
+    assert "jiuzhu-pianqu-zhengxin" == named_by_region.card_id
