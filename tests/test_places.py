@@ -64,3 +64,13 @@ def test_a_card_resting_only_on_another_provinces_rule_does_not_lead(cards_only)
     assert "jiuzhu-pianqu-zhengxin" == cards_only.answer("浙江骗低保会上征信不").card_id
     named_by_region = cards_only.answer("骗低保会上征信不", region="浙江省嘉兴市")
     assert "jiuzhu-pianqu-zhengxin" == named_by_region.card_id
+
+
+def test_a_cards_own_citations_show_another_provinces_rule_last(cards_only):
+    shown = []
+    for question in ("王大爷儿子在外地不管他，能吃低保不", "老人不要儿女给的赡养费，还能吃低保吗"):
+        answer = cards_only.answer(question)
+        local = [bool(Places.province_of_title(c.doc)) for c in answer.citations]
+        assert local == sorted(local), (question, [c.doc for c in answer.citations])
+        shown += local
+    assert any(shown) and not all(shown)  # the order was put to the test

@@ -153,7 +153,7 @@ class Answerer:
             result.card_id = card["id"]
             result.answer = card["answer"]
             result.next_steps = card["next_steps"]
-            result.citations = self._card_citations(card, ranking)
+            result.citations = self._card_citations(card, ranking, region)
             # what is shown first is what the answer rests on
             shown = [(c.doc, c.article) for c in result.citations]
             keys = {(title_key(d), a) for d, a in shown}
@@ -175,9 +175,10 @@ class Answerer:
             result.next_steps = f"{note}\n{result.next_steps}".strip()
         return result
 
-    def _card_citations(self, card: dict, ranking: Ranking) -> list[Citation]:
+    def _card_citations(self, card: dict, ranking: Ranking, region: str | None) -> list[Citation]:
         """The card's citations that retrieval returned, in its order (the best article leads),
-        at most three; with the cards alone (no documents indexed), the card's own."""
+        at most three; with the cards alone (no documents indexed), the card's own, another
+        province's regulations after the rest."""
         rank = {(title_key(a.title), a.article): i for i, a in enumerate(ranking.articles)}
         scores = {(title_key(a.title), a.article): a.score for a in ranking.articles}
         refs = [tuple(c) for c in card["citations"]]
@@ -186,6 +187,9 @@ class Answerer:
                 (c for c in refs if (title_key(c[0]), c[1]) in rank),
                 key=lambda c: rank[(title_key(c[0]), c[1])],
             )
+        else:
+            named = self.retriever.places.provinces_named(ranking.query.norm + (region or ""))
+            refs.sort(key=lambda c: Places.province_of_title(c[0]) not in ("", *named))
         out = []
         for doc, article in refs[:MAX_CITATIONS]:
             text = self.retriever.store.article_text(doc, article)
