@@ -215,9 +215,12 @@ class IndexStore:
 
     def article_text(self, title: str, article: str) -> str | None:
         """The full text of an article (all its parts) of a document with this title, if indexed."""
+        # documents first, then units by their doc_id index: as a join, SQLite scanned every
+        # unit (34 ms a lookup with laws-full, 0.2 ms this way)
         rows = self.db.execute(
-            "SELECT u.text FROM units u JOIN documents d ON d.id = u.doc_id "
-            "WHERE d.kind='law' AND d.title=? AND u.article=? ORDER BY d.id, u.ord",
+            "SELECT text FROM units WHERE doc_id IN "
+            "(SELECT id FROM documents WHERE kind='law' AND title=?) AND article=? "
+            "ORDER BY doc_id, ord",
             (title, article),
         ).fetchall()
         if not rows:
@@ -228,8 +231,8 @@ class IndexStore:
         """Units of an article, the title matched with or without a leading 中华人民共和国."""
         bare = title.removeprefix("中华人民共和国")
         rows = self.db.execute(
-            "SELECT u.id FROM units u JOIN documents d ON d.id = u.doc_id "
-            "WHERE d.kind='law' AND d.title IN (?, ?) AND u.article=?",
+            "SELECT id FROM units WHERE doc_id IN "
+            "(SELECT id FROM documents WHERE kind='law' AND title IN (?, ?)) AND article=?",
             (bare, "中华人民共和国" + bare, article),
         )
         return [r[0] for r in rows]
