@@ -8,6 +8,7 @@ administrative divisions; ambiguous names are left out of it).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 PROVINCES = (
@@ -23,6 +24,8 @@ class Places:
     def __init__(self, names: dict[str, str] | None = None):
         # every name → its province; the provinces name themselves
         self.province_of = {p: p for p in PROVINCES} | dict(names or {})
+        # ranking, the card lead and the citations' order each ask of the same question
+        self.provinces_named = functools.lru_cache(maxsize=256)(self._provinces_named)
 
     @classmethod
     def load(cls, path: Path) -> Places:
@@ -37,7 +40,7 @@ class Places:
                         names[name] = province.strip()
         return cls(names)
 
-    def provinces_named(self, text: str) -> set[str]:
+    def _provinces_named(self, text: str) -> frozenset[str]:
         """The provinces the text names, directly or through a city, prefecture or district.
         Names are matched as whole words (one to three jieba words joined, with or without
         市/区/县…), so 复合肥 does not name 合肥 and 大兴安岭 does not name 大兴."""
@@ -51,7 +54,7 @@ class Places:
                 for candidate in (name, name[:-1] if name[-1] in _SUFFIXES else None):
                     if candidate and candidate in self.province_of:
                         found.add(self.province_of[candidate])
-        return found
+        return frozenset(found)
 
     @staticmethod
     def province_of_title(title: str) -> str:
