@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,23 @@ import pytest
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 POLICY = CORPUS / "policy"
 DEV_QUESTIONS = CORPUS.parent / "eval" / "dev_questions.jsonl"
+
+
+@functools.cache
+def _bundled_citations() -> dict[str, tuple[tuple[str, str], ...]]:
+    from bot.config import BUNDLED_KNOWLEDGE
+    from bot.services.cards import load_cards
+
+    return {c.id: c.citations for c in load_cards(BUNDLED_KNOWLEDGE)}
+
+
+def same_basis(got: str | None, expected: str) -> bool:
+    """The expected bundled card leads, or another resting on its main article (two cards may
+    answer one need: 耕地占用税法第七条 has a card of its own and one on 减半)."""
+    if got is None or got == expected:
+        return got == expected
+    citations = _bundled_citations()
+    return citations[expected][0] in citations[got]
 
 
 def need_policy_corpus() -> Path:

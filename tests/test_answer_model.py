@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
-from policy_support import POLICY, SAMPLE_LAW, synthetic_settings
+from policy_support import DEV_QUESTIONS, POLICY, SAMPLE_LAW, synthetic_settings
 
 from bot.config import BUNDLED_KNOWLEDGE
 from bot.search.learned import AnswerModel
@@ -43,10 +43,9 @@ def test_training_set_is_large_enough_and_labelled_with_real_articles():
 def test_no_training_question_repeats_an_evaluation_question():
     """The dev set is for validation only: a training question (nearly) the same as one of its
     questions would let the fit see it. Such questions were dropped from train/."""
-    dev = POLICY.parent.parent / "eval" / "dev_questions.jsonl"
-    if not dev.is_file():
+    if not DEV_QUESTIONS.is_file():
         pytest.skip("../shared/eval is not beside this checkout")
-    held = [q["question"] for q in _questions([dev])]
+    held = [q["question"] for q in _questions([DEV_QUESTIONS])]
     for q in _questions(training_files(TRAIN)):
         for other in held:
             matcher = SequenceMatcher(None, q["question"], other)

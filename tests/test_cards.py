@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from policy_support import POLICY, need_policy_corpus
+from policy_support import POLICY, need_policy_corpus, same_basis
 
 from bot.config import BUNDLED_KNOWLEDGE, load_settings
 from bot.services.answer import Answerer
@@ -170,18 +170,9 @@ def answerer(tmp_path_factory):
     return Answerer.from_settings(settings, use_llm=False)
 
 
-def _same_basis(got: str | None, expected: str) -> bool:
-    """The expected card, or another resting on its main article (two cards may answer one
-    need)."""
-    if got is None or got == expected:
-        return got == expected
-    cards = {c.id: c for c in CARDS}
-    return cards[expected].citations[0] in cards[got].citations
-
-
 def test_the_right_card_leads_for_plain_questions(answerer):
     results = [(q, expected, answerer.answer(q).card_id) for q, expected in PLAIN_QUESTIONS]
-    wrong = [(q, e, got) for q, e, got in results if not _same_basis(got, e)]
+    wrong = [(q, e, got) for q, e, got in results if not same_basis(got, e)]
     # Measured 2026-11-24: 25 of 32 lead with their card (or one on the same main article) with
     # 204 cards and the ranker over signal products (25 with 100 cards; 27 on 2026-11-23 with
     # lexical card matching that let a card lead on its own fit; 20 on 2026-11-22). A card leads
@@ -196,7 +187,8 @@ def test_the_right_card_leads_for_plain_questions(answerer):
     # article, the cards ordered by a card ranker fitted on the training questions): 19 and 30;
     # 13 and 24 with 100 cards; the lexical card matching of 2026-11-23 let cards lead on their
     # own: 23 and 31
-    ("questions", "measured"), [(HELD_OUT_QUESTIONS, 19), (HELD_OUT_AFTER_QUESTIONS, 30)]
+    ("questions", "measured"),
+    [(HELD_OUT_QUESTIONS, 19), (HELD_OUT_AFTER_QUESTIONS, 30)],
 )
 def test_the_right_card_leads_for_held_out_questions(answerer, questions, measured):
     results = [(q, expected, answerer.answer(q).card_id) for q, expected in questions]

@@ -2,9 +2,9 @@
 
 Both are linear models over named signals (the ranker also over their products), fitted by
 `lianhu fit` on the project's own training questions (train/*.jsonl) and nowhere else;
-knowledge/answer_model.json keeps the
-weights, the refusal threshold and the cross-validated figures they were chosen by. One model
-set exists per mode: `dense` (the semantic model is loaded) and `keyword` (it is not).
+knowledge/answer_model.json keeps the weights, the refusal threshold and the cross-validated
+figures they were chosen by. One model set exists per mode: `dense` (the semantic model is
+loaded) and `keyword` (it is not).
 
 No weight or threshold in here is picked by hand: the only constants are the regularization
 strength and the false-refusal budget the threshold is chosen for, both stated with the fit.

@@ -8,7 +8,6 @@ administrative divisions; ambiguous names are left out of it).
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 PROVINCES = (
@@ -24,8 +23,6 @@ class Places:
     def __init__(self, names: dict[str, str] | None = None):
         # every name → its province; the provinces name themselves
         self.province_of = {p: p for p in PROVINCES} | dict(names or {})
-        # ranking, the card lead and the citations' order each ask of the same question
-        self.provinces_named = functools.lru_cache(maxsize=256)(self._provinces_named)
 
     @classmethod
     def load(cls, path: Path) -> Places:
@@ -40,7 +37,7 @@ class Places:
                         names[name] = province.strip()
         return cls(names)
 
-    def _provinces_named(self, text: str) -> frozenset[str]:
+    def provinces_named(self, text: str) -> frozenset[str]:
         """The provinces the text names, directly or through a city, prefecture or district.
         Names are matched as whole words (one to three jieba words joined, with or without
         市/区/县…), so 复合肥 does not name 合肥 and 大兴安岭 does not name 大兴."""
@@ -60,3 +57,8 @@ class Places:
     def province_of_title(title: str) -> str:
         """The province of a local regulation (its title starts with it); "" when national."""
         return next((p for p in PROVINCES if title.startswith(p)), "")
+
+    @staticmethod
+    def foreign(title: str, named: frozenset[str]) -> bool:
+        """A regulation of a province other than those named (a national law never is)."""
+        return Places.province_of_title(title) not in ("", *named)

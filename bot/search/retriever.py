@@ -52,6 +52,7 @@ class Ranking:
     features: dict[str, float] = field(default_factory=dict)  # question-level, for refusal
     query_vector: np.ndarray | None = None
     card_mode: str = "keyword"  # `dense` when the cards were matched by meaning
+    provinces: frozenset[str] = frozenset()  # named by the question or the member's region
 
 
 def card_mode(cards: list[tuple[dict, float]]) -> str:
@@ -155,7 +156,10 @@ class Retriever:
         qvec = self._query_vector(question)
         ranking.query_vector = qvec
         ranking.cards = self._rank_cards(query, qvec)
-        cands = self.candidates(query, qvec, ranking.cards, region, self.memory_sims(qvec))
+        ranking.provinces = self.places.provinces_named(query.norm + (region or ""))
+        cands = self.candidates(
+            query, qvec, ranking.cards, ranking.provinces, self.memory_sims(qvec)
+        )
         ranking.features = dict(cands.question)
         if cands.rows.size:
             scores = self._score(cands, ranking.mode)
@@ -197,7 +201,7 @@ class Retriever:
         query: Query,
         qvec: np.ndarray | None,
         cards: list[tuple[dict, float]],
-        region: str | None = None,
+        provinces: frozenset[str] | None = None,
         memory_sims: np.ndarray | None = None,
         memory_allowed: np.ndarray | None = None,
     ) -> Candidates:
@@ -239,7 +243,9 @@ class Retriever:
             "kw_doc": docs[rows],
             "kw_rr": _reciprocal_rank(lexical, rows),
         }
-        other, own = self._region_signals(query.norm + (region or ""))
+        if provinces is None:
+            provinces = self.places.provinces_named(query.norm)
+        other, own = self._region_signals(provinces)
         x.update(other_region=other[kw.art_doc_rows[rows]], own_region=own[kw.art_doc_rows[rows]])
         card_sim = np.zeros(rows.size)
         card_kw = np.zeros(rows.size)
@@ -331,10 +337,9 @@ class Retriever:
         cands.x["mem_sim"] = mem_sim
         cands.x["mem_sim_gap"] = mem_sim - cands.question["mem_in_max"]
 
-    def _region_signals(self, context: str) -> tuple[np.ndarray, np.ndarray]:
-        """Per document: (1 for a regulation of a place the context does not name, 1 for one of
-        a province the context names, directly or through a city or district)."""
-        named = self.places.provinces_named(context)
+    def _region_signals(self, named: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per document: (1 for a regulation of a province not named, 1 for one of a province
+        named, directly or through a city or district)."""
         other = [1.0 if place and place not in named else 0.0 for place in self._doc_regions]
         own = [1.0 if place and place in named else 0.0 for place in self._doc_regions]
         return np.asarray(other), np.asarray(own)

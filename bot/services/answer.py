@@ -104,7 +104,7 @@ class Answerer:
         p = sigmoid(models.refusal.logit(ranking.features))
         return p, models.threshold if override is None else override
 
-    def _leading_card(self, ranking: Ranking, region: str | None = None) -> dict | None:
+    def _leading_card(self, ranking: Ranking) -> dict | None:
         """The best-fitting card that cites the best article (any card, with the cards alone),
         if it fits at least as well as the cards' threshold. (Letting a card that cites any of
         the top three lead made the first citation shown right less often on the training
@@ -113,12 +113,10 @@ class Answerer:
         models = self._models(ranking)
         floor = models.card_threshold if models else 1.0
         best = ranking.articles[0] if ranking.articles else None
-        named = self.retriever.places.provinces_named(ranking.query.norm + (region or ""))
         for card, fit in ranking.cards:
             if fit < floor:
                 break
-            places = {Places.province_of_title(d) for d, _ in card["citations"]}
-            if "" not in places and not places & named:
+            if all(Places.foreign(doc, ranking.provinces) for doc, _ in card["citations"]):
                 continue
             cited = {(title_key(d), a) for d, a in card["citations"]}
             if best is None or (title_key(best.title), best.article) in cited:
@@ -143,7 +141,7 @@ class Answerer:
             result.answer = T.FIGURE_IS_LOCAL
             result.next_steps = note or T.ASK_OFFICE.format(office=office)
             return result
-        card = self._leading_card(ranking, region) if confidence >= threshold else None
+        card = self._leading_card(ranking) if confidence >= threshold else None
         if confidence < threshold or (not ranking.articles and card is None):
             result.refused = True
             result.answer = T.NO_BASIS
@@ -153,7 +151,7 @@ class Answerer:
             result.card_id = card["id"]
             result.answer = card["answer"]
             result.next_steps = card["next_steps"]
-            result.citations = self._card_citations(card, ranking, region)
+            result.citations = self._card_citations(card, ranking)
             # what is shown first is what the answer rests on
             shown = [(c.doc, c.article) for c in result.citations]
             keys = {(title_key(d), a) for d, a in shown}
@@ -175,7 +173,7 @@ class Answerer:
             result.next_steps = f"{note}\n{result.next_steps}".strip()
         return result
 
-    def _card_citations(self, card: dict, ranking: Ranking, region: str | None) -> list[Citation]:
+    def _card_citations(self, card: dict, ranking: Ranking) -> list[Citation]:
         """The card's citations that retrieval returned, in its order (the best article leads),
         at most three; with the cards alone (no documents indexed), the card's own, another
         province's regulations after the rest."""
@@ -188,8 +186,7 @@ class Answerer:
                 key=lambda c: rank[(title_key(c[0]), c[1])],
             )
         else:
-            named = self.retriever.places.provinces_named(ranking.query.norm + (region or ""))
-            refs.sort(key=lambda c: Places.province_of_title(c[0]) not in ("", *named))
+            refs.sort(key=lambda c: Places.foreign(c[0], ranking.provinces))
         out = []
         for doc, article in refs[:MAX_CITATIONS]:
             text = self.retriever.store.article_text(doc, article)
