@@ -152,10 +152,7 @@ async def picked_household(
         except LedgerError as exc:
             await call.answer(str(exc)[:190], show_alert=True)
             return
-        await state.clear()
-        await call.answer()
-        markup = problem_keyboard(ledger, member, result.problem) if result.problem else None
-        await reply(call.message, confirmation(ledger, result), reply_markup=markup)
+        await _show_logged(call, state, ledger, member, result)
         return
     await state.set_state(VisitForm.situation)
     await state.update_data(household_id=household.id, household=household.label)
@@ -231,6 +228,13 @@ async def form_ok(call: CallbackQuery, ledger: LedgerService, member, state: FSM
     except LedgerError as exc:
         await call.answer(str(exc)[:190], show_alert=True)
         return
+    await _show_logged(call, state, ledger, member, result)
+
+
+async def _show_logged(
+    call: CallbackQuery, state: FSMContext, ledger: LedgerService, member, result
+) -> None:
+    """Close the form and show the logged visit, with its problem's buttons if it has one."""
     await state.clear()
     await call.answer()
     markup = problem_keyboard(ledger, member, result.problem) if result.problem else None
