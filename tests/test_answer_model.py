@@ -109,3 +109,24 @@ def test_fit_cross_validates_and_writes_both_files(tmp_path):
     model = AnswerModel.load(out)
     assert model is not None and model.trained_on == "set.jsonl"
     assert 0 < model.modes["keyword"].threshold < 1
+
+
+def test_a_model_fitted_for_other_signals_falls_back_to_the_bundled_one(tmp_path, caplog):
+    """After an upgrade changes the signals, a data directory's own fit is passed over (with
+    a log line) for the bundled model, not for answering with no model at all."""
+    from bot.config import load_settings
+    from bot.search.loader import MODEL_FILE, answer_model_dir
+
+    settings = load_settings(tmp_path / "data")
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    bundled = json.loads((BUNDLED_KNOWLEDGE / MODEL_FILE).read_text("utf-8"))
+    own = settings.index_dir / MODEL_FILE
+    own.write_text(json.dumps(bundled, ensure_ascii=False), encoding="utf-8")
+    assert answer_model_dir(settings) == settings.index_dir
+
+    for mode in bundled["modes"].values():
+        mode["refusal"]["features"] = mode["refusal"]["features"][:-1]  # a signal since removed
+    own.write_text(json.dumps(bundled, ensure_ascii=False), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        assert answer_model_dir(settings) == BUNDLED_KNOWLEDGE
+    assert "lianhu fit" in caplog.text

@@ -8,9 +8,11 @@ import pytest
 from policy_support import DEV_QUESTIONS, need_policy_corpus
 
 from bot.config import load_settings
+from bot.search.query import local_detail_cues
 from bot.services.answer import Answerer, format_answer
 from bot.services.answer_types import Citation
 from bot.services.llm import Rewriter, accept_rewrite
+from ingest.normalize import normalize
 from ingest.pipeline import ingest
 
 
@@ -61,6 +63,22 @@ def test_this_years_figure_is_not_guessed(answerer):
     answer = answerer.answer("今年农村低保标准一个月多少钱")
     assert answer.refused
     assert "当地" in answer.answer
+
+
+def test_asking_for_a_local_detail_is_counted():
+    assert local_detail_cues(normalize("社保卡丢了去哪办，要带啥材料")) == 2
+    assert local_detail_cues(normalize("镇民政办电话号码是多少")) == 2
+    assert local_detail_cues(normalize("哪些人可以申请低保")) == 0
+
+
+@pytest.mark.parametrize(
+    "question", ["乡镇民政办的电话号码是多少，周六有人值班不", "医保报销的表格在哪个网站下载"]
+)
+def test_a_question_for_an_office_detail_is_refused(answerer, question):
+    # The documents name the office, never its phone number or its web page.
+    answer = answerer.answer(question)
+    assert answer.refused
+    assert answer.citations == []
 
 
 def test_empty_and_emoji_questions_get_a_hint(answerer):

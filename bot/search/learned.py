@@ -74,7 +74,15 @@ CARD_FEATURES = ("card_sim", "card_sim_gap", "card_kw")
 
 # Per question: can the corpus answer it at all?
 REFUSAL_FEATURES = {
-    "keyword": ("word_fit", "bigram_fit", "coverage", "oov_share", "foreign_words", "top_score"),
+    "keyword": (
+        "word_fit",
+        "bigram_fit",
+        "coverage",
+        "oov_share",
+        "foreign_words",
+        "asks_detail",
+        "top_score",
+    ),
     "dense": (
         "dense_max",
         "card_sim_max",
@@ -85,6 +93,7 @@ REFUSAL_FEATURES = {
         "coverage",
         "oov_share",
         "foreign_words",
+        "asks_detail",
         "top_score",
     ),
 }

@@ -70,12 +70,19 @@ def knowledge_file(settings: Settings, name: str) -> Path:
 def answer_model_dir(settings: Settings) -> Path:
     """Where the fitted answer model is read from: a model fitted for this data directory
     (`lianhu fit --out` into its index folder) wins over one in the knowledge folder, and a
-    knowledge folder without one (a custom card set) uses the bundled model."""
+    knowledge folder without one (a custom card set) uses the bundled model. A model fitted
+    for other signals (before an upgrade changed them) is passed over with a log line, so an
+    upgrade falls back to the bundled model instead of to no model at all."""
     from bot.config import BUNDLED_KNOWLEDGE
 
     for folder in (settings.index_dir, settings.knowledge_dir):
-        if (folder / MODEL_FILE).is_file():
+        path = folder / MODEL_FILE
+        if not path.is_file():
+            continue
+        model = AnswerModel.load(path)
+        if model is not None and model.modes:
             return folder
+        log.warning("%s 是为旧版信号拟合的，不再使用；请重新运行 lianhu fit", path)
     return BUNDLED_KNOWLEDGE
 
 

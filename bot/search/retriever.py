@@ -421,6 +421,7 @@ class Retriever:
         out = {
             "oov_share": 1 - len(known) / len(original) if original else 1.0,
             "foreign_words": float(min(len(foreign), 3)),
+            "asks_detail": float(min(query.detail_cues, 3)),
             "word_fit": 0.0,
             "bigram_fit": 0.0,
             "coverage": 0.0,
