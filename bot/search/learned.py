@@ -72,30 +72,20 @@ RANKER_L2 = 3e-2
 # Per card considered for a question: which card speaks to it (its citations hold the answer)?
 CARD_FEATURES = ("card_sim", "card_sim_gap", "card_kw")
 
-# Per question: can the corpus answer it at all?
+# Per question: can the corpus answer it at all? Both modes read the lexical signals; with the
+# semantic model also the best cosines with an article, a card and a remembered question.
+_LEXICAL_REFUSAL = (
+    "word_fit",
+    "bigram_fit",
+    "coverage",
+    "oov_share",
+    "foreign_words",
+    "asks_detail",
+    "top_score",
+)
 REFUSAL_FEATURES = {
-    "keyword": (
-        "word_fit",
-        "bigram_fit",
-        "coverage",
-        "oov_share",
-        "foreign_words",
-        "asks_detail",
-        "top_score",
-    ),
-    "dense": (
-        "dense_max",
-        "card_sim_max",
-        "mem_in_max",
-        "mem_out_max",
-        "word_fit",
-        "bigram_fit",
-        "coverage",
-        "oov_share",
-        "foreign_words",
-        "asks_detail",
-        "top_score",
-    ),
+    "keyword": _LEXICAL_REFUSAL,
+    "dense": ("dense_max", "card_sim_max", "mem_in_max", "mem_out_max", *_LEXICAL_REFUSAL),
 }
 
 
