@@ -115,18 +115,19 @@ def test_a_model_fitted_for_other_signals_falls_back_to_the_bundled_one(tmp_path
     """After an upgrade changes the signals, a data directory's own fit is passed over (with
     a log line) for the bundled model, not for answering with no model at all."""
     from bot.config import load_settings
-    from bot.search.loader import MODEL_FILE, answer_model_dir
+    from bot.search.loader import MODEL_FILE, answer_model
 
     settings = load_settings(tmp_path / "data")
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     bundled = json.loads((BUNDLED_KNOWLEDGE / MODEL_FILE).read_text("utf-8"))
     own = settings.index_dir / MODEL_FILE
     own.write_text(json.dumps(bundled, ensure_ascii=False), encoding="utf-8")
-    assert answer_model_dir(settings) == settings.index_dir
+    assert answer_model(settings)[0] == settings.index_dir
 
     for mode in bundled["modes"].values():
         mode["refusal"]["features"] = mode["refusal"]["features"][:-1]  # a signal since removed
     own.write_text(json.dumps(bundled, ensure_ascii=False), encoding="utf-8")
     with caplog.at_level("WARNING"):
-        assert answer_model_dir(settings) == BUNDLED_KNOWLEDGE
+        folder, model = answer_model(settings)
+        assert folder == BUNDLED_KNOWLEDGE and {"dense", "keyword"} <= set(model.modes)
     assert "lianhu fit" in caplog.text

@@ -40,14 +40,14 @@ def load_retriever(settings: Settings) -> Retriever:
     from bot.search.dense import load_dense
 
     dense = load_dense(settings, generation, len(keyword.art_unit_ids))
-    model_dir = answer_model_dir(settings)
+    model_dir, model = answer_model(settings)
     retriever = Retriever(
         store,
         keyword,
         TermDictionary.load(terms_file),
         dense=None,
         card_vectors=dense.cards if dense is not None else None,
-        model=AnswerModel.load(model_dir / MODEL_FILE),
+        model=model,
         use_cards=settings.retrieval.use_cards,
         memory=load_memory(model_dir, dense.embedder.name) if dense is not None else None,
         places=Places.load(knowledge_file(settings, PLACES_FILE)),
@@ -67,8 +67,9 @@ def knowledge_file(settings: Settings, name: str) -> Path:
     return own if own.is_file() else BUNDLED_KNOWLEDGE / name
 
 
-def answer_model_dir(settings: Settings) -> Path:
-    """Where the fitted answer model is read from: a model fitted for this data directory
+def answer_model(settings: Settings) -> tuple[Path, AnswerModel | None]:
+    """The fitted answer model and the folder it is read from (its remembered questions lie
+    beside it): a model fitted for this data directory
     (`lianhu fit --out` into its index folder) wins over one in the knowledge folder, and a
     knowledge folder without one (a custom card set) uses the bundled model. A model fitted
     for other signals (before an upgrade changed them) is passed over with a log line, so an
@@ -81,9 +82,9 @@ def answer_model_dir(settings: Settings) -> Path:
             continue
         model = AnswerModel.load(path)
         if model is not None and model.modes:
-            return folder
+            return folder, model
         log.warning("%s 是为旧版信号拟合的，不再使用；请重新运行 lianhu fit", path)
-    return BUNDLED_KNOWLEDGE
+    return BUNDLED_KNOWLEDGE, AnswerModel.load(BUNDLED_KNOWLEDGE / MODEL_FILE)
 
 
 def _open_generation(settings: Settings):
