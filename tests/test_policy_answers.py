@@ -165,6 +165,18 @@ def test_an_off_topic_question_sharing_words_with_cards_is_refused(answerer):
         assert answer.refused and answer.card_id is None and not answer.citations, question
 
 
+def test_questions_for_laws_not_in_the_index_read_as_off_topic_and_are_refused(answerer):
+    """The topic model reads the direction of the question vector: marriage and inheritance
+    are not what the 26 documents speak to, however close their words and cosines come."""
+    # neither is close to a training question (difflib ratio 0.27 and 0.63 at most)
+    elsewhere = ("媳妇要跟我分开过，家里的拖拉机算谁的", "结婚证丢了在哪补")
+    inside = ("低保申请要找谁", "残疾人能领啥补贴")
+    topic = {q: answerer.retriever.search(q).features["topic"] for q in (*elsewhere, *inside)}
+    assert max(topic[q] for q in elsewhere) < min(topic[q] for q in inside), topic
+    for question in elsewhere:
+        assert answerer.answer(question).refused, question
+
+
 def test_llm_guard_checks_the_document_of_each_article():
     cited = [Citation("社会救助暂行办法", "第九条", "……", 1.0)]
     # the right article number under a document that was not cited

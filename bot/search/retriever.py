@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.search.keyword import KeywordIndex
-from bot.search.learned import RANK_SIGNALS, AnswerModel, LinearModel
+from bot.search.learned import RANK_SIGNALS, AnswerModel, LinearModel, topic_logits
 from bot.search.places import Places
 from bot.search.query import Query, TermDictionary, analyze
 from bot.search.tokenize import tokenizer
@@ -161,6 +161,7 @@ class Retriever:
             query, qvec, ranking.cards, ranking.provinces, self.memory_sims(qvec)
         )
         ranking.features = dict(cands.question)
+        ranking.features["topic"] = self._topic(qvec, ranking.mode)
         if cands.rows.size:
             scores = self._score(cands, ranking.mode)
             order = np.argsort(-scores, kind="stable")
@@ -190,6 +191,17 @@ class Retriever:
             names = [n for n in RANK_SIGNALS[mode] if n.startswith(("kw_", "dense"))]
             return cands.matrix(tuple(names)).sum(1)
         return ranker.logits(cands.matrix(ranker.features))
+
+    def _topic(self, qvec: np.ndarray | None, mode: str) -> float:
+        """The fitted topic model's logit for this question vector; NaN (neither for nor
+        against) without a vector or a topic model. It was fitted beside the remembered
+        questions, so it is read only when they are (same embedding model)."""
+        models = self.model.mode(mode) if self.model else None
+        if qvec is None or models is None or models.topic is None or self.memory is None:
+            return np.nan
+        if models.topic.weights.size != qvec.size:
+            return np.nan
+        return float(topic_logits(models.topic, qvec)[0])
 
     def _ranker(self, mode: str) -> LinearModel | None:
         models = self.model.mode(mode) if self.model else None

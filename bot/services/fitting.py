@@ -30,7 +30,9 @@ from bot.search.learned import (
     ModeModels,
     fit_listwise,
     fit_logistic,
+    fit_topic,
     sigmoid,
+    topic_logits,
 )
 from bot.search.retriever import Candidates, Retriever, title_key
 from bot.services.evaluate import load_questions
@@ -144,6 +146,7 @@ def fit_mode(samples: list[Sample], mode: str, fold: Fold) -> ModeModels:
     y = np.concatenate([s.gold for s in ranked])
     groups = np.concatenate([np.full(len(s.gold), i) for i, s in enumerate(ranked)])
     ranker = fit_listwise(x, y, groups, names, l2=RANKER_L2)
+    topic = _fit_topic(samples, mode, fold)
     judged = [s for s in samples if not s.current_figure and s.cands.rows.size]
     rows = [_question_features(s, ranker) for s in judged]
     rnames = REFUSAL_FEATURES[mode]
@@ -154,8 +157,27 @@ def fit_mode(samples: list[Sample], mode: str, fold: Fold) -> ModeModels:
     threshold = _threshold(probs, ry)
     card_ranker = _fit_card_ranker(samples)
     return ModeModels(
-        ranker, refusal, threshold, _card_threshold(samples, card_ranker), card_ranker
+        ranker, refusal, threshold, _card_threshold(samples, card_ranker), card_ranker, topic
     )
+
+
+def _fit_topic(samples: list[Sample], mode: str, fold: Fold):
+    """The topic model on these samples' question vectors; each sample's `topic` signal is
+    the logit of a topic model fitted on the other inner folds, as a new question would see
+    it, so that the refusal model learns how far to trust it."""
+    if "topic" not in REFUSAL_FEATURES[mode] or fold.retriever.memory is None:
+        return None
+    vectors = fold.retriever.memory.matrix[[s.index for s in samples]]
+    labels = np.asarray([s.in_scope for s in samples])
+    order = list(range(len(samples)))
+    random.Random(SEED).shuffle(order)
+    for f in range(FOLDS):
+        held = np.asarray(order[f::FOLDS])
+        rest = np.setdiff1d(np.arange(len(samples)), held)
+        inner = fit_topic(vectors[rest], labels[rest])
+        for i, z in zip(held, topic_logits(inner, vectors[held]), strict=True):
+            samples[i].cands.question["topic"] = float(z)
+    return fit_topic(vectors, labels)
 
 
 def _fit_card_ranker(samples: list[Sample]):
@@ -209,6 +231,9 @@ def judge(samples: list[Sample], models: ModeModels, fold: Fold) -> list[dict]:
     out = []
     for s in samples:
         fold.prepare(s)
+        if models.topic is not None:
+            vector = fold.retriever.memory.matrix[s.index]
+            s.cands.question["topic"] = float(topic_logits(models.topic, vector)[0])
         rank = None
         refused = s.current_figure
         if s.cands.rows.size:
