@@ -63,9 +63,7 @@ def member_by_identity(db, channel: str, external_id: str) -> Member | None:
 
 
 def members_named(db, name: str) -> list[Member]:
-    return [
-        _member(r) for r in all_rows(db, f"{_SELECT} WHERE m.name=? AND m.active=1", [name])
-    ]
+    return [_member(r) for r in all_rows(db, f"{_SELECT} WHERE m.name=? AND m.active=1", [name])]
 
 
 def members_with_role(db, roles: tuple[str, ...], village: str | None = None) -> list[Member]:

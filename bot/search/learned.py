@@ -196,6 +196,8 @@ class AnswerModel:
     modes: dict[str, ModeModels]
     trained_on: str = ""
     report: dict = field(default_factory=dict)
+    # modes in the file that were written for other signals and not read (see `load`)
+    outdated: tuple[str, ...] = ()
 
     def mode(self, name: str) -> ModeModels | None:
         return self.modes.get(name)
@@ -225,14 +227,15 @@ class AnswerModel:
         if not path.is_file():
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
-        modes = {}
+        modes, outdated = {}, []
         for name, m in data.get("modes", {}).items():
             ranker = LinearModel.from_json(m["ranker"])
             refusal = LinearModel.from_json(m["refusal"])
             if ranker.features != RANK_FEATURES.get(
                 name
             ) or refusal.features != REFUSAL_FEATURES.get(name):
-                continue  # written for other signals: do not misread its weights
+                outdated.append(name)  # written for other signals: do not misread its weights
+                continue
             modes[name] = ModeModels(
                 ranker,
                 refusal,
@@ -241,7 +244,7 @@ class AnswerModel:
                 LinearModel.from_json(m["card_ranker"]) if m.get("card_ranker") else None,
                 LinearModel.from_json(m["topic"]) if m.get("topic") else None,
             )
-        return cls(modes, data.get("trained_on", ""), data.get("report", {}))
+        return cls(modes, data.get("trained_on", ""), data.get("report", {}), tuple(outdated))
 
 
 def fit_topic(vectors: np.ndarray, in_scope: np.ndarray, l2: float = TOPIC_L2) -> LinearModel:

@@ -72,8 +72,9 @@ def answer_model(settings: Settings) -> tuple[Path, AnswerModel | None]:
     beside it): a model fitted for this data directory
     (`lianhu fit --out` into its index folder) wins over one in the knowledge folder, and a
     knowledge folder without one (a custom card set) uses the bundled model. A model fitted
-    for other signals (before an upgrade changed them) is passed over with a log line, so an
-    upgrade falls back to the bundled model instead of to no model at all."""
+    for other signals (before an upgrade changed them), even in one of its modes, is passed
+    over with a log line, so an upgrade falls back to the bundled model instead of to no model
+    at all (or, for the outdated mode alone, to unweighted sums)."""
     from bot.config import BUNDLED_KNOWLEDGE
 
     for folder in (settings.index_dir, settings.knowledge_dir):
@@ -81,7 +82,7 @@ def answer_model(settings: Settings) -> tuple[Path, AnswerModel | None]:
         if not path.is_file():
             continue
         model = AnswerModel.load(path)
-        if model is not None and model.modes:
+        if model is not None and model.modes and not model.outdated:
             return folder, model
         log.warning("%s 是为旧版信号拟合的，不再使用；请重新运行 lianhu fit", path)
     return BUNDLED_KNOWLEDGE, AnswerModel.load(BUNDLED_KNOWLEDGE / MODEL_FILE)
