@@ -1,6 +1,8 @@
-"""The fitted parts of answering: a linear ranker over candidate articles and a refusal model.
+"""The fitted parts of answering: a linear ranker over candidate articles, a refusal model, and
+the topic model whose logit is one of the refusal model's signals.
 
-Both are linear models over named signals (the ranker also over their products), fitted by
+All are linear models over named signals (the ranker also over their products; the topic model
+over the question's e5 vector), fitted by
 `lianhu fit` on the project's own training questions (train/*.jsonl) and nowhere else;
 knowledge/answer_model.json keeps the weights, the refusal threshold and the cross-validated
 figures they were chosen by. One model set exists per mode: `dense` (the semantic model is
