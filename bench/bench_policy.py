@@ -108,6 +108,7 @@ def main() -> None:
         "documents": len(retriever.keyword.doc_titles),
         "article_rows": int(retriever.keyword.art_words.n_units),
         "mode": retriever.mode,
+        "answer_mode": retriever.answer_mode,
         "load_s": round(load_s, 2),
     }
     questions = load_questions(args.check or args.questions)

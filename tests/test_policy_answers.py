@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from policy_support import DEV_QUESTIONS, need_policy_corpus
+from policy_support import DEV_QUESTIONS, POLICY, need_policy_corpus
 
 from bot.config import load_settings
+from bot.search.learned import OPEN
 from bot.search.query import local_detail_cues
 from bot.services.answer import Answerer, format_answer
 from bot.services.answer_types import Citation
@@ -175,6 +176,28 @@ def test_questions_for_laws_not_in_the_index_read_as_off_topic_and_are_refused(a
     assert max(topic[q] for q in elsewhere) < min(topic[q] for q in inside), topic
     for question in elsewhere:
         assert answerer.answer(question).refused, question
+
+
+def test_an_index_with_documents_beyond_the_fitted_ones_answers_their_questions(answerer, tmp_path):
+    """With a law beside the policy set that the model was not fitted over, a question that
+    law answers is answered from it (the policy set alone refuses it), and what no law answers
+    is still refused."""
+    law = POLICY.parent / "laws-full" / "社会法" / "反家庭暴力法(2015-12-27).md"
+    if not law.is_file():
+        pytest.skip("../shared/corpus/laws-full is not beside this checkout")
+    question = "男人喝了酒就打老婆，她能找法院要个人身安全保护令吗"
+    assert answerer.retriever.answer_mode == "dense"
+    assert answerer.answer(question).refused
+
+    settings = load_settings(tmp_path / "wider")
+    ingest(settings, [POLICY, law])
+    wider = Answerer.from_settings(settings, use_llm=False)
+    assert wider.retriever.answer_mode == OPEN
+    answer = wider.answer(question)
+    assert not answer.refused
+    assert answer.citations[0].doc.endswith("反家庭暴力法")
+    for off_topic in ("红烧肉咋做好吃", "明天下不下雨"):
+        assert wider.answer(off_topic).refused, off_topic
 
 
 def test_llm_guard_checks_the_document_of_each_article():

@@ -57,6 +57,15 @@ RANK_SIGNALS = {
     ),
 }
 
+# With the semantic model, over an index holding documents the model was not fitted with
+# (laws-full beside the policy set). A divorce question is out of scope for the policy set, but
+# 民法典 answers it once it is indexed: this set is fitted without the out-of-scope training
+# questions that some law answers (`"kind": "law"` in train/), and answering in it never
+# remembers them, so it refuses what no law answers (weather, recipes, an office's phone number)
+# and leaves the rest to how well the index itself fits the question.
+OPEN = "dense_open"
+RANK_SIGNALS[OPEN] = RANK_SIGNALS["dense"]
+
 # The ranker reads each signal and the product of every two: whether a card's words matter
 # depends on how close the meaning is, a keyword hit on a regulation of another province
 # counts for less, and so on. 5-fold cross-validation on the training questions (2026-11-24):
@@ -96,6 +105,7 @@ REFUSAL_FEATURES = {
         *_LEXICAL_REFUSAL,
     ),
 }
+REFUSAL_FEATURES[OPEN] = REFUSAL_FEATURES["dense"]
 
 # `topic`: a logistic model over the question's e5 vector itself, fitted on the training
 # questions (in scope or not). The nearest remembered question says how close one example is;
@@ -200,6 +210,9 @@ class AnswerModel:
     report: dict = field(default_factory=dict)
     # modes in the file that were written for other signals and not read (see `load`)
     outdated: tuple[str, ...] = ()
+    # title keys of the documents of the index it was fitted over: an index holding others
+    # is answered in the OPEN mode
+    documents: tuple[str, ...] = ()
 
     def mode(self, name: str) -> ModeModels | None:
         return self.modes.get(name)
@@ -207,6 +220,7 @@ class AnswerModel:
     def save(self, path: Path) -> None:
         data = {
             "trained_on": self.trained_on,
+            "documents": list(self.documents),
             "modes": {
                 name: {
                     "ranker": m.ranker.to_json(),
@@ -246,7 +260,13 @@ class AnswerModel:
                 LinearModel.from_json(m["card_ranker"]) if m.get("card_ranker") else None,
                 LinearModel.from_json(m["topic"]) if m.get("topic") else None,
             )
-        return cls(modes, data.get("trained_on", ""), data.get("report", {}), tuple(outdated))
+        return cls(
+            modes,
+            data.get("trained_on", ""),
+            data.get("report", {}),
+            tuple(outdated),
+            tuple(data.get("documents", ())),
+        )
 
 
 def fit_topic(vectors: np.ndarray, in_scope: np.ndarray, l2: float = TOPIC_L2) -> LinearModel:
@@ -272,6 +292,14 @@ class Memory:
     matrix: np.ndarray
     in_scope: np.ndarray
     keys: list[set[tuple[str, str]]]
+    # out of scope for the fitted documents, but a law answers it: never remembered in OPEN
+    law: np.ndarray | None = None
+
+    def usable(self, mode: str) -> np.ndarray:
+        """Which remembered questions answering in this mode may read."""
+        if mode == OPEN and self.law is not None:
+            return ~self.law
+        return np.ones(len(self.in_scope), dtype=bool)
 
 
 def fit_listwise(

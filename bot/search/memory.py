@@ -32,6 +32,7 @@ def save_memory(directory: Path, memory: Memory, model_name: str, questions: lis
         tmp,
         matrix=memory.matrix.astype(np.float32),
         in_scope=memory.in_scope,
+        law=memory.law if memory.law is not None else np.zeros(len(memory.in_scope), dtype=bool),
         meta=np.asarray(
             json.dumps(
                 {
@@ -62,6 +63,7 @@ def load_memory(directory: Path, model_name: str) -> Memory | None:
     return Memory(
         matrix=data["matrix"],
         in_scope=data["in_scope"].astype(bool),
+        law=data["law"].astype(bool) if "law" in data else None,
         keys=[{tuple(k) for k in keys} for keys in meta["keys"]],
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.search.keyword import KeywordIndex
-from bot.search.learned import RANK_SIGNALS, AnswerModel, LinearModel, topic_logits
+from bot.search.learned import OPEN, RANK_SIGNALS, AnswerModel, LinearModel, topic_logits
 from bot.search.places import Places
 from bot.search.query import Query, TermDictionary, analyze
 from bot.search.tokenize import tokenizer
@@ -125,6 +125,10 @@ class Retriever:
         self._card_index = {cid: i for i, cid in enumerate(keyword.card_ids)}
         self._rows_of_key: dict[tuple[str, str], list[int]] | None = None
         self.set_memory(memory)
+        fitted_over = set(model.documents) if model else set()
+        self._unfitted_documents = bool(fitted_over) and any(
+            title_key(t) not in fitted_over for t in keyword.doc_titles
+        )
 
     def set_memory(self, memory) -> None:
         """Remembered training questions (vectors, in-scope flags, labelled articles)."""
@@ -144,6 +148,14 @@ class Retriever:
         """`dense` when the semantic model and the articles' vectors are there, else `keyword`."""
         return "dense" if self.dense is not None and self.dense.has_vectors else "keyword"
 
+    @property
+    def answer_mode(self) -> str:
+        """The model set that answers: OPEN when the index holds documents the dense model was
+        not fitted over (and the model has that set), else `mode`."""
+        if self.mode == "dense" and self._unfitted_documents and self.model.mode(OPEN):
+            return OPEN
+        return self.mode
+
     def analyze(self, question: str) -> Query:
         return analyze(
             question, self.terms, self.keyword.art_words.vocab, self.keyword.pinyin_words
@@ -152,13 +164,18 @@ class Retriever:
     # -- the one entry point -------------------------------------------------------------------
     def search(self, question: str, k: int = 10, region: str | None = None) -> Ranking:
         query = self.analyze(question)
-        ranking = Ranking(query=query, mode=self.mode)
+        ranking = Ranking(query=query, mode=self.answer_mode)
         qvec = self._query_vector(question)
         ranking.query_vector = qvec
         ranking.cards = self._rank_cards(query, qvec)
         ranking.provinces = self.places.provinces_named(query.norm + (region or ""))
         cands = self.candidates(
-            query, qvec, ranking.cards, ranking.provinces, self.memory_sims(qvec)
+            query,
+            qvec,
+            ranking.cards,
+            ranking.provinces,
+            self.memory_sims(qvec),
+            self.memory.usable(ranking.mode) if self.memory is not None else None,
         )
         ranking.features = dict(cands.question)
         ranking.features["topic"] = self._topic(qvec, ranking.mode)

@@ -22,6 +22,7 @@ import numpy as np
 
 from bot.search.learned import (
     CARD_FEATURES,
+    OPEN,
     RANK_FEATURES,
     RANKER_L2,
     REFUSAL_FEATURES,
@@ -55,6 +56,7 @@ class Sample:
     card_x: np.ndarray | None = None  # per considered card: its signals (CARD_FEATURES)
     card_hits: np.ndarray | None = None  # per considered card: 1 if it cites a gold article
     index: int = 0  # position among the remembered training questions
+    law: bool = False  # out of scope here, but a law answers it (left out of OPEN)
     memory_sims: np.ndarray | None = None
 
 
@@ -91,6 +93,7 @@ def remember(retriever: Retriever, questions: list[dict]) -> Memory | None:
     return Memory(
         matrix=np.vstack(vectors).astype(np.float32),
         in_scope=np.asarray([bool(q.get("gold")) for q in questions]),
+        law=np.asarray([q.get("kind") == "law" for q in questions]),
         keys=[
             {(title_key(g["doc"]), g["article"]) for g in q.get("gold") or []} for q in questions
         ],
@@ -131,6 +134,7 @@ def collect(retriever: Retriever, questions: list[dict]) -> list[Sample]:
                     ]
                 ),
                 index=n,
+                law=q.get("kind") == "law",
                 memory_sims=sims,
             )
         )
@@ -284,15 +288,28 @@ def summarize(judged: list[dict]) -> dict:
     }
 
 
+def mode_samples(samples: list[Sample], mode: str) -> list[Sample]:
+    """The questions a mode is fitted and judged on: OPEN leaves out those a law answers."""
+    return [s for s in samples if not s.law] if mode == OPEN else samples
+
+
+def memory_mask(retriever: Retriever, mode: str) -> np.ndarray | None:
+    """The remembered questions a mode may read (before leaving out a fold)."""
+    return retriever.memory.usable(mode) if retriever.memory is not None else None
+
+
 def cross_validate(
     retriever: Retriever, samples: list[Sample], mode: str, folds: int = FOLDS
 ) -> tuple[dict, list[dict]]:
+    samples = mode_samples(samples, mode)
     order = list(range(len(samples)))
     random.Random(SEED).shuffle(order)
     judged: list[dict] = []
     for f in range(folds):
         held = set(order[f::folds])
-        allowed = np.asarray([i not in held for i in range(len(samples))])
+        allowed = memory_mask(retriever, mode)
+        if allowed is not None:
+            allowed[[samples[i].index for i in held]] = False
         fold = Fold(retriever, allowed)
         models = fit_mode([s for i, s in enumerate(samples) if i not in held], mode, fold)
         judged += judge([s for i, s in enumerate(samples) if i in held], models, fold)
@@ -316,13 +333,15 @@ def fit(retriever: Retriever, train_dir: Path, out: Path) -> dict:
     questions = [q for f in files for q in load_questions(f)]
     model = AnswerModel.load(out) or AnswerModel({})
     model.trained_on = ", ".join(f.name for f in files)
+    model.documents = tuple(sorted({title_key(t) for t in retriever.keyword.doc_titles}))
     dense = retriever.dense
-    modes = ["dense", "keyword"] if retriever.mode == "dense" else ["keyword"]
+    modes = ["dense", OPEN, "keyword"] if retriever.mode == "dense" else ["keyword"]
     reports = {}
     try:
         for mode in modes:
-            retriever.dense = dense if mode == "dense" else None
-            samples = collect(retriever, questions)
+            retriever.dense = None if mode == "keyword" else dense
+            if mode != OPEN:  # OPEN reads the dense samples
+                samples = collect(retriever, questions)
             if mode == "dense":
                 save_memory(
                     out.parent,
@@ -331,8 +350,10 @@ def fit(retriever: Retriever, train_dir: Path, out: Path) -> dict:
                     [q["question"] for q in questions],
                 )
             cv, _ = cross_validate(retriever, samples, mode)
-            reports[mode] = {"n": len(samples), "cv": cv}
-            model.modes[mode] = fit_mode(samples, mode, Fold(retriever, None))
+            reports[mode] = {"n": len(mode_samples(samples, mode)), "cv": cv}
+            model.modes[mode] = fit_mode(
+                mode_samples(samples, mode), mode, Fold(retriever, memory_mask(retriever, mode))
+            )
             model.report[mode] = reports[mode]
     finally:
         retriever.dense = dense
