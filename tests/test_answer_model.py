@@ -110,6 +110,7 @@ def test_fit_cross_validates_and_writes_both_files(tmp_path):
     assert 0 <= cv["hit@5"] <= 1 and "by_style" in cv
     model = AnswerModel.load(out)
     assert model is not None and model.trained_on == "set.jsonl"
+    assert model.documents == ("示例县村民互助条例",)
     assert 0 < model.modes["keyword"].threshold < 1
 
 

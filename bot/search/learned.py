@@ -210,8 +210,8 @@ class AnswerModel:
     report: dict = field(default_factory=dict)
     # modes in the file that were written for other signals and not read (see `load`)
     outdated: tuple[str, ...] = ()
-    # title keys of the documents of the index it was fitted over: an index holding others
-    # is answered in the OPEN mode
+    # title keys of the documents the training labels speak of (their gold articles' documents):
+    # an index holding others is answered in the OPEN mode
     documents: tuple[str, ...] = ()
 
     def mode(self, name: str) -> ModeModels | None:
